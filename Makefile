@@ -1,0 +1,99 @@
+# dintero for Lua - build, test and tooling entry points.
+#
+#   make deps          apt-get the Debian packages the project needs (idempotent)
+#   make build         the C module for LUA=5.4 (also LUA=5.1, 5.2, 5.3, luajit)
+#   make test          the spec suite on LUA (default 5.4)
+#   make test-all      the spec suite on every Lua, with per-version counts
+#   make check         warnings-as-errors build + luacheck
+#   make demo          the whole checkout flow against the local mock server
+#   make bench         the benchmarks in bench/
+#   make test-asan     the suite with the C core built with ASan+UBSan
+#   make test-valgrind the suite under valgrind memcheck
+#   make fuzz          the fuzz harnesses, FUZZ_SECONDS each
+
+LUA ?= 5.4
+ifeq ($(LUA),luajit)
+  LUA_BIN := luajit
+  LUA_INC := /usr/include/luajit-2.1
+else
+  LUA_BIN := lua$(LUA)
+  LUA_INC := /usr/include/lua$(LUA)
+endif
+
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
+CURL_INCDIR ?= /usr/include/$(MULTIARCH)
+CC ?= cc
+OPT ?= -O2
+CFLAGS_BASE := -std=gnu99 -fPIC -Wall -Wextra -Wshadow -Wno-unused-parameter $(OPT) -g
+SANFLAGS ?=
+CFLAGS_ALL = $(CFLAGS_BASE) $(SANFLAGS) $(EXTRA_CFLAGS) -I$(LUA_INC) -I$(CURL_INCDIR)
+LIBS := -lcurl -lcrypto
+
+SRC := $(wildcard src/*.c)
+HDR := $(wildcard src/*.h)
+BUILD_DIR ?= build/$(LUA)
+CORE := $(BUILD_DIR)/dintero/core.so
+
+DEBS := build-essential pkg-config lua5.4 liblua5.4-dev lua5.3 liblua5.3-dev lua5.2 liblua5.2-dev \
+        lua5.1 liblua5.1-0-dev luajit2 libluajit2-5.1-dev libcurl4-openssl-dev libssl-dev \
+        lua-cjson lua-busted lua-socket lua-sec lua-dkjson lua-check luarocks openssl \
+        nginx-light libnginx-mod-http-lua lua-resty-core curl
+
+BUSTED = DINTERO_LUA=$(LUA) $(LUA_BIN) /usr/bin/busted
+
+.PHONY: all deps build build-all test test-all check demo bench fuzz test-asan test-valgrind clean rock
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "deps: all Debian packages present"; fi
+
+build: $(CORE)
+
+$(CORE): $(SRC) $(HDR) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -shared -o $@ $(SRC) $(LIBS)
+
+build-all:
+	@for v in 5.4 5.3 5.2 5.1 luajit; do $(MAKE) --no-print-directory build LUA=$$v || exit 1; done
+
+test: deps build
+	$(BUSTED) $(BUSTED_ARGS)
+
+test-all:
+	@rm -f build/counts.txt; status=0; \
+	for v in 5.4 5.3 5.2 5.1 luajit; do \
+	  $(MAKE) --no-print-directory test LUA=$$v DINTERO_COUNTS_FILE=$(CURDIR)/build/counts.txt DINTERO_RUN_LABEL=lua-$$v || status=1; \
+	done; \
+	awk '{print $$1": "$$2" passed, "$$3" failed"; p+=$$2; f+=$$3} END {print p" passed, "f" failed"}' build/counts.txt; \
+	exit $$status
+
+check:
+	$(MAKE) --no-print-directory -B build EXTRA_CFLAGS=-Werror BUILD_DIR=build/check
+	luacheck -q lua spec bench examples bin
+
+demo: deps build
+	$(LUA_BIN) examples/demo.lua
+
+bench: build
+	@for b in bench/*.lua; do echo "== $$b"; $(LUA_BIN) $$b || exit 1; done
+
+test-asan:
+	$(MAKE) --no-print-directory -B build CC=clang OPT=-O1 BUILD_DIR=build/asan \
+	  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+	DINTERO_BUILD_DIR=build/asan LD_PRELOAD="$$(clang -print-file-name=libclang_rt.asan-x86_64.so)" \
+	  ASAN_OPTIONS=detect_leaks=0 $(BUSTED) $(BUSTED_ARGS)
+
+test-valgrind: build
+	DINTERO_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=no \
+	  $(LUA_BIN) /usr/bin/busted $(BUSTED_ARGS)
+
+rock:
+	luarocks make --local CURL_INCDIR=$(CURL_INCDIR) dintero-scm-1.rockspec
+
+clean:
+	rm -rf build

@@ -1,0 +1,157 @@
+-- The client object returned by dintero.new: options, the transport, the
+-- access token, and the namespaces (client.sessions, client.transactions ...).
+--
+-- Credentials go into the C transport at creation and are not kept in any Lua
+-- table, so neither tostring(client), pairs(client) nor an error can show
+-- them. The table has no __gc of its own (Lua 5.1 tables cannot have one): the
+-- transport userdata owns every resource and releases it on close or collection.
+local core = require "dintero.core"
+local options = require "dintero.options"
+local request = require "dintero.request"
+
+local M = {}
+
+local Client = {}
+Client.__index = Client
+
+local NAMESPACES = { "auth", "sessions", "transactions", "payouts", "approvals", "settlements", "reports", "branding" }
+
+local function lua_version()
+  if rawget(_G, "jit") then return rawget(_G, "jit").version end
+  return _VERSION
+end
+
+local function default_user_agent()
+  return ("dintero-lua/%s (%s; %s)"):format(core.version, lua_version(), (core.curl_version:match "^%S+" or "libcurl"))
+end
+
+local SYSTEM_HEADERS = {
+  { "name", "Dintero-System-Name" }, { "version", "Dintero-System-Version" },
+  { "plugin_name", "Dintero-System-Plugin-Name" }, { "plugin_version", "Dintero-System-Plugin-Version" },
+}
+
+--- The header lines every request carries, built once.
+local function static_headers(o)
+  local lines = { "Accept: application/json", "Expect:" }
+  for _, pair in ipairs(SYSTEM_HEADERS) do
+    local v = o.system and o.system[pair[1]]
+    if v then lines[#lines + 1] = pair[2] .. ": " .. v end
+  end
+  return lines
+end
+
+local function public_options(o)
+  local copy = {}
+  for k, v in pairs(o) do
+    if k ~= "client_secret" then copy[k] = v end
+  end
+  return copy
+end
+
+local function attach_namespaces(client)
+  for _, name in ipairs(NAMESPACES) do
+    local ok, mod = pcall(require, "dintero." .. name)
+    if ok then
+      client[name] = mod.new(client)
+    elseif not tostring(mod):find("module 'dintero." .. name .. "' not found", 1, true) then
+      error(mod, 0)
+    end
+  end
+end
+
+function M.new(opts)
+  local o = options.check(opts)
+  o.user_agent = o.user_agent or default_user_agent()
+  local transport = core.transport {
+    timeout = o.timeout, connect_timeout = o.connect_timeout, ca_file = o.ca_file, proxy = o.proxy,
+    user_agent = o.user_agent, max_response_bytes = o.max_response_bytes,
+    max_header_bytes = o.max_header_bytes, max_header_count = o.max_header_count,
+    client_id = o.client_id, client_secret = o.client_secret,
+  }
+  local self = setmetatable({
+    account_id = o.account_id,
+    options = public_options(o),
+    _transport = transport,
+    _static_headers = static_headers(o),
+    _sleep = core.sleep,
+  }, Client)
+  attach_namespaces(self)
+  return self
+end
+
+local function check_open(self)
+  if self._closed then error("dintero: client is closed", 3) end
+end
+
+--- See docs/architecture.md for the spec fields.
+function Client:request(spec)
+  check_open(self)
+  if type(spec) ~= "table" then error("client:request: spec table expected", 2) end
+  return request.run(self, spec)
+end
+
+local function token_failure(msg)
+  return core.fail { kind = "auth", message = msg, retryable = false }
+end
+
+--- Fetches a new client-credentials token and stores it in the transport.
+function Client:_fetch_token()
+  local body, msg, err = request.run(self, {
+    method = "POST", host = "api", path = "/v1/accounts/{aid}/auth/token",
+    params = { aid = self.account_id },
+    body = { grant_type = "client_credentials", audience = self.options.audience },
+    auth = "basic", class = "idempotent", error_kind = "auth", secret_body = true,
+  })
+  if not body then return nil, msg, err end
+  if type(body) ~= "table" or type(body.access_token) ~= "string" or body.access_token == ""
+    or type(body.expires_in) ~= "number" or body.expires_in <= 0 then
+    return token_failure "token endpoint answered without access_token and expires_in"
+  end
+  self._transport:store_token(body.access_token, body.expires_in)
+  return true
+end
+
+--- Makes sure a usable token is stored: fetches when missing or expired,
+-- refreshes ahead of expiry, and keeps using a still-valid token when the
+-- early refresh fails (the next call tries again).
+function Client:_ensure_token()
+  local state = self._transport:token_state()
+  if state == "fresh" then return true end
+  local ok, msg, err = self:_fetch_token()
+  if ok or state == "due" then return true end
+  return nil, msg, err
+end
+
+--- The current access token and its remaining lifetime in seconds,
+-- fetched when needed.
+function Client:_token()
+  check_open(self)
+  local ok, msg, err = self:_ensure_token()
+  if not ok then return nil, msg, err end
+  return self._transport:token()
+end
+
+--- Runs requests at once over libcurl's multi interface; results come back in
+-- order, each as {body, meta} or {nil, msg, err} packed in a table
+-- {ok=, body=, meta=, msg=, err=}.
+function Client:parallel(specs, opts)
+  check_open(self)
+  return require("dintero.parallel").run(self, specs, opts or {})
+end
+
+function Client:close()
+  if self._closed then return end
+  self._closed = true
+  self._transport:close()
+end
+
+Client.__close = Client.close
+Client.__gc = Client.close
+
+function Client:__tostring()
+  local api = self.options.api_url
+  return ("dintero.Client(%s %s%s)"):format(self.account_id, api, self._closed and " closed" or "")
+end
+
+M.Client = Client
+return M

@@ -1,0 +1,59 @@
+-- The retry policy: which failed attempts are tried again, and after how long.
+-- One implementation, used by every transport (libcurl and OpenResty).
+--
+-- Classes: "read" (GET), "idempotent" (PUT, DELETE, the token call, fund
+-- transfers keyed by fund_transfer_id) and "payment" (capture, refund, void,
+-- extend authorization, sessions/pay, session create). A payment write is
+-- retried only when the request certainly did not take effect: the connection
+-- was never made, or the server said so (429 Too Many Requests, 503 Service
+-- Unavailable). Anything else after the request may have reached the server
+-- (a timeout, a dropped connection, a 502/504 from a gateway) leaves the outcome
+-- unknown, and sending it again could capture or refund twice.
+local M = {}
+
+local RETRY_STATUS = { [429] = true, [502] = true, [503] = true, [504] = true }
+local PAYMENT_SAFE_STATUS = { [429] = true, [503] = true }
+
+--- Is an attempt with this outcome safe and useful to send again?
+-- res is the transport's result table (fail, status, sent).
+function M.retryable(class, res)
+  local fail = res.fail
+  if fail == "connect" then return true end
+  if fail == "timeout" or fail == "dropped" then
+    if not res.sent then return true end
+    return class ~= "payment"
+  end
+  if fail then return false end
+  if class == "payment" then return PAYMENT_SAFE_STATUS[res.status] or false end
+  return RETRY_STATUS[res.status] or false
+end
+
+--- Did a payment write possibly take effect without us seeing the answer?
+function M.outcome_unknown(class, res)
+  if class ~= "payment" or not res.sent then return false end
+  if res.fail == "timeout" or res.fail == "dropped" then return true end
+  return not res.fail and (res.status == 502 or res.status == 504)
+end
+
+local function retry_after_seconds(res)
+  local h = res.headers and res.headers["retry-after"]
+  local n = h and tonumber(h)
+  if n and n >= 0 then return n end
+  return nil
+end
+
+--- Seconds to wait before attempt number `attempt + 1`, or nil when the
+-- server asks for a longer wait than the caller allows (max_retry_after).
+function M.delay(attempt, res, o, random)
+  local after = retry_after_seconds(res)
+  if after then
+    if after > o.max_retry_after then return nil, after end
+    return after, after
+  end
+  local backoff = math.min(o.retry_cap, o.retry_base * 2 ^ (attempt - 1))
+  -- "equal jitter": half fixed, half random, so clients that failed together
+  -- do not come back together.
+  return backoff / 2 + (random or math.random)() * backoff / 2
+end
+
+return M

@@ -1,0 +1,89 @@
+-- URL building: base + path template with percent-encoded parameters, and the
+-- query string. Every value is checked for CR/LF/NUL here, before anything is
+-- sent, and every path parameter is confined to its own segment: an id holding
+-- "/", "?", "#" or ".." cannot change which resource is addressed.
+local M = {}
+
+local function hex(c) return ("%%%02X"):format(c:byte()) end
+
+local function refuse(what, detail)
+  return nil, ("%s %s"):format(what, detail)
+end
+
+local function scalar(name, v)
+  local t = type(v)
+  if t == "string" then
+    if v:find "[%z\r\n]" then return refuse(name, "contains CR, LF or NUL") end
+    return v
+  elseif t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return refuse(name, "is not a finite number") end
+    if v % 1 == 0 then return ("%d"):format(v) end
+    return refuse(name, "must be a whole number")
+  elseif t == "boolean" then
+    return tostring(v)
+  end
+  return refuse(name, "must be a string, number or boolean, got " .. t)
+end
+
+--- Percent-encodes one path segment (RFC 3986 unreserved characters kept).
+function M.segment(name, v)
+  local s, err = scalar(name, v)
+  if not s then return nil, err end
+  if s == "" then return refuse(name, "must not be empty") end
+  if s == "." or s == ".." then return (s:gsub("%.", "%%2E")) end
+  return (s:gsub("[^%w%-%._~]", hex))
+end
+
+function M.query_value(v)
+  return (v:gsub("[^%w%-%._~]", hex))
+end
+
+--- Fills {name} placeholders of a path template from params.
+function M.path(template, params)
+  local err
+  local out = template:gsub("{([%w_]+)}", function(name)
+    if err then return "" end
+    local v = params and params[name]
+    if v == nil then
+      err = "path parameter " .. name .. " is missing"
+      return ""
+    end
+    local s, e = M.segment(name, v)
+    if not s then err = e return "" end
+    return s
+  end)
+  if err then return nil, err end
+  return out
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do
+    if type(k) ~= "string" then return nil, "query keys must be strings" end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  return keys
+end
+
+--- Encodes a query table: list values repeat the key (status=A&status=B);
+-- keys are sorted so the same call always produces the same URL.
+function M.query(q)
+  if q == nil then return "" end
+  local keys, err = sorted_keys(q)
+  if not keys then return nil, err end
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = q[k]
+    local list = type(v) == "table" and v or { v }
+    for _, item in ipairs(list) do
+      local s, e = scalar("query " .. k, item)
+      if not s then return nil, e end
+      parts[#parts + 1] = M.query_value(k) .. "=" .. M.query_value(s)
+    end
+  end
+  if #parts == 0 then return "" end
+  return "?" .. table.concat(parts, "&")
+end
+
+return M
