@@ -43,7 +43,10 @@ describe("token lifecycle", function()
     assert.truthy(client:request(LIST))
     local r = mock.requests()[1]
     assert.equal("/v1/accounts/T12345678/auth/token", r.path)
-    assert.matches("^Basic ", r.headers.authorization)
+    -- the mock masks credentials in its log; the scheme is checked by the mock itself,
+    -- which answers 401 to anything but Basic client credentials
+    assert.truthy(r.headers.authorization)
+    assert.equal(200, r.status)
     assert.truthy(r.body:find("https://api.dintero.com/v1/accounts/T12345678", 1, true))
   end)
 

@@ -40,6 +40,10 @@ local function static_headers(o)
   return lines
 end
 
+local function ngx_available()
+  return (pcall(require, "dintero.ngx.transport"))
+end
+
 local function public_options(o)
   local copy = {}
   for k, v in pairs(o) do
@@ -75,6 +79,12 @@ function M.new(opts)
     _static_headers = static_headers(o),
     _sleep = core.sleep,
   }, Client)
+  -- Inside OpenResty the cosocket transport wraps the libcurl one: it sends
+  -- over ngx.socket.tcp where the phase allows and falls back to libcurl
+  -- elsewhere, sharing the token state kept in the C transport.
+  if o.transport == "ngx" or (o.transport == "auto" and rawget(_G, "ngx") and ngx_available()) then
+    self._transport, self._sleep = require("dintero.ngx.transport").wrap(transport, o)
+  end
   attach_namespaces(self)
   return self
 end

@@ -7,7 +7,7 @@ local socket = require "socket"
 local M = {}
 
 local function sh(cmd)
-  local ok = os.execute(cmd .. " >/dev/null 2>&1")
+  local ok = os.execute("(" .. cmd .. ") >/dev/null 2>&1")
   return ok == true or ok == 0
 end
 
