@@ -19,8 +19,13 @@ local function invalid(api, field, why)
     { { field = field, description = why } })
 end
 
--- JSON numbers decode as floats; an amount is valid when it is integral, and is kept as a
--- Lua integer so it goes back on the wire without a fraction.
+-- A decoded JSON object: arrays decode to tables too, so `[1]` or `[]` must not pass.
+local function is_object(api, v)
+  return type(v) == "table" and v[1] == nil and getmetatable(v) ~= api.json.array_mt
+end
+
+-- A JSON number may decode as a float (10.0, 10.5); an amount is valid when integral
+-- and is kept as a Lua integer so that it goes back on the wire without a fraction.
 local function integer(v)
   if type(v) ~= "number" then return nil end
   return math.tointeger(v)
@@ -39,7 +44,7 @@ end
 local function check_string(body, field, max)
   local v = body[field]
   if type(v) ~= "string" or v == "" then return "is required and must be a non-empty string" end
-  if max and utf8.len(v) and utf8.len(v) > max then
+  if max and (utf8.len(v) or #v) > max then
     return ("must be at most %d characters"):format(max)
   end
 end
@@ -97,42 +102,54 @@ local function new_transfer(api, req, body)
     amount = integer(body.amount),
     currency = body.currency,
     reference = body.reference,
-    account_id = req.account,
+    account_id = req.params.aid,
     created_at = api.iso8601(),
     created_by = req.token and req.token.client_id or "mock-client",
   }
 end
 
+-- Checks that both sellers exist and the source can pay; returns them, or nil and a
+-- fail pair.
+local function parties(api, b, body)
+  local src = b.destinations[body.source_payout_destination_id]
+  if not src then
+    return nil, invalid(api, "source_payout_destination_id", "unknown payout destination")
+  end
+  local dst = b.destinations[body.destination_payout_destination_id]
+  if not dst then
+    return nil, invalid(api, "destination_payout_destination_id", "unknown payout destination")
+  end
+  -- The mock keeps balances non-negative so that tests can provoke a refusal.
+  if (src.balances[body.currency] or 0) < integer(body.amount) then
+    local why = "exceeds the source balance in " .. body.currency
+    return nil, api.fail(400, "INSUFFICIENT_FUNDS", "amount: " .. why,
+      { { field = "amount", description = why } })
+  end
+  return src, dst
+end
+
+-- Answers an earlier transfer under the same id: the same answer for the same body (a
+-- retry must not move money twice), 409 for another body (a caller bug, not a retry).
+local function replay(api, done, body)
+  if done.fingerprint ~= fingerprint(body) then
+    return api.fail(409, "CONFLICT", "fund_transfer_id: already used for a different fund transfer")
+  end
+  return 200, { fund_transfer = done.transfer }
+end
+
 local function fund_transfer(api, req)
   local body = req.json
-  if type(body) ~= "table" then return invalid(api, "body", "must be a JSON object") end
+  if not is_object(api, body) then return invalid(api, "body", "must be a JSON object") end
   local field, why = check_transfer(body)
   if field then return invalid(api, field, why) end
   local b = book(api, req.params.aid)
   local done = b.fund_transfers[body.fund_transfer_id]
-  if done then
-    -- A retry must not move money twice; a different body under the same id is a bug in
-    -- the caller, not a retry, so it is refused rather than silently ignored.
-    if done.fingerprint ~= fingerprint(body) then
-      return api.fail(409, "CONFLICT",
-        "fund_transfer_id: already used for a different fund transfer")
-    end
-    return 200, { fund_transfer = done.transfer }
-  end
-  local src = b.destinations[body.source_payout_destination_id]
-  if not src then return invalid(api, "source_payout_destination_id", "unknown payout destination") end
-  local dst = b.destinations[body.destination_payout_destination_id]
-  if not dst then
-    return invalid(api, "destination_payout_destination_id", "unknown payout destination")
-  end
-  local amount = integer(body.amount)
-  if (src.balances[body.currency] or 0) < amount then
-    return api.fail(400, "INSUFFICIENT_FUNDS",
-      "amount: exceeds the source balance in " .. body.currency)
-  end
+  if done then return replay(api, done, body) end
+  local src, dst, err = parties(api, b, body)
+  if not src then return dst, err end
   local transfer = new_transfer(api, req, body)
-  ledger_entry(req.params.aid, src, transfer, -amount)
-  ledger_entry(req.params.aid, dst, transfer, amount)
+  ledger_entry(req.params.aid, src, transfer, -transfer.amount)
+  ledger_entry(req.params.aid, dst, transfer, transfer.amount)
   b.fund_transfers[body.fund_transfer_id] = { transfer = transfer, fingerprint = fingerprint(body) }
   return 200, { fund_transfer = transfer }
 end

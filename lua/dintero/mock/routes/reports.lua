@@ -15,6 +15,11 @@ local function invalid(api, field, why)
     { { field = field, description = why } })
 end
 
+-- A decoded JSON object: arrays decode to tables too, so `[1]` or `[]` must not pass.
+local function is_object(api, v)
+  return type(v) == "table" and v[1] == nil and getmetatable(v) ~= api.json.array_mt
+end
+
 local function uuid()
   return (("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx"):gsub("[xy]", function(c)
     local v = c == "x" and math.random(0, 15) or math.random(8, 11)
@@ -115,7 +120,7 @@ end
 
 local function read_body(api, req)
   local body = req.json
-  if type(body) ~= "table" then return nil, invalid(api, "body", "must be a JSON object") end
+  if not is_object(api, body) then return nil, invalid(api, "body", "must be a JSON object") end
   local field, why = check_config(body)
   if field then return nil, invalid(api, field, why) end
   return body

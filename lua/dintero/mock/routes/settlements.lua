@@ -15,6 +15,11 @@ local function invalid(api, field, why)
     { { field = field, description = why } })
 end
 
+-- A decoded JSON object: arrays decode to tables too, so `[1]` or `[]` must not pass.
+local function is_object(api, v)
+  return type(v) == "table" and v[1] == nil and getmetatable(v) ~= api.json.array_mt
+end
+
 local function settlements_of(api, aid)
   api.state.settlements = api.state.settlements or {}
   api.state.settlements[aid] = api.state.settlements[aid] or {}
@@ -170,7 +175,8 @@ local function attachment(api, req)
   if not s then return api.fail(404, "NOT_FOUND", "settlement not found") end
   local a = find(s.attachments, req.params.attachment_id)
   if not a then return api.fail(404, "NOT_FOUND", "attachment not found") end
-  return 200, RENDER[a.content_type](s), {
+  local render = RENDER[a.content_type] or csv      -- an unknown type still gets bytes
+  return 200, render(s), {
     ["content-type"] = a.content_type,
     ["content-disposition"] = ('attachment; filename="%s"'):format(a.filename),
   }
@@ -179,7 +185,9 @@ end
 -- Body fields: transaction_ids alone, or number_of_transactions and/or date_range.
 local function check_test_report(body)
   if body.transaction_ids ~= nil then
-    if type(body.transaction_ids) ~= "table" then return "transaction_ids", "must be an array of strings" end
+    if type(body.transaction_ids) ~= "table" then
+      return "transaction_ids", "must be an array of strings"
+    end
     if body.number_of_transactions ~= nil or body.date_range ~= nil then
       return "transaction_ids", "cannot be combined with number_of_transactions or date_range"
     end
@@ -197,7 +205,7 @@ end
 local function generate_test_report(api, req)
   local body = req.json
   if body == nil then body = {} end
-  if type(body) ~= "table" then return invalid(api, "body", "must be a JSON object") end
+  if not is_object(api, body) then return invalid(api, "body", "must be a JSON object") end
   local field, why = check_test_report(body)
   if field then return invalid(api, field, why) end
   return 201, { message = "test settlement report generation started" }
