@@ -26,7 +26,7 @@ build = {
     ["dintero.core"] = {
       sources = {
         "src/buf.c", "src/core.c", "src/lerror.c", "src/ljson.c", "src/lcrypto.c",
-        "src/signature.c", "src/lclient.c", "src/http.c", "src/token.c",
+        "src/signature.c", "src/lclient.c", "src/http.c", "src/token.c", "src/headers.c",
       },
       libraries = { "curl", "crypto" },
       incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "headers.h"
 #include "http.h"
 #include "ljson.h"
 #include "token.h"
@@ -314,40 +315,29 @@ static const char *prepare_request(lua_State *L, dclient *c, dhttp_conn *conn, i
   return NULL;
 }
 
-/* Pushes the response headers as a table of lower-case name -> value
- * (repeated headers are joined with ", " as HTTP allows). */
-static void push_headers(lua_State *L, const dbuf *head) {
-  const char *p = head->data, *end = head->data + head->len;
-  char name[128];
-  lua_createtable(L, 0, 8);
-  if (p == NULL) return;
-  while (p < end) {
-    const char *eol = memchr(p, '\n', (size_t)(end - p));
-    const char *colon, *v, *vend;
-    size_t nl, k;
-    if (eol == NULL) eol = end;
-    colon = memchr(p, ':', (size_t)(eol - p));
-    if (colon && (nl = (size_t)(colon - p)) < sizeof name && nl > 0) {
-      for (k = 0; k < nl; k++) name[k] = (char)(p[k] >= 'A' && p[k] <= 'Z' ? p[k] + 32 : p[k]);
-      v = colon + 1;
-      vend = eol;
-      while (v < vend && (*v == ' ' || *v == '\t')) v++;
-      while (vend > v && (vend[-1] == '\r' || vend[-1] == ' ' || vend[-1] == '\t')) vend--;
-      lua_pushlstring(L, name, nl);
-      lua_pushvalue(L, -1);
-      lua_rawget(L, -3);
-      if (lua_isstring(L, -1)) {
-        lua_pushliteral(L, ", ");
-        lua_pushlstring(L, v, (size_t)(vend - v));
-        lua_concat(L, 3);
-      } else {
-        lua_pop(L, 1);
-        lua_pushlstring(L, v, (size_t)(vend - v));
-      }
-      lua_rawset(L, -3);
-    }
-    p = eol + 1;
+/* One header into the table at the top of the stack; repeated headers are
+ * joined with ", " as HTTP allows. */
+static int add_header(void *ud, const char *name, size_t nl, const char *v, size_t vl) {
+  lua_State *L = ud;
+  lua_pushlstring(L, name, nl);
+  lua_pushvalue(L, -1);
+  lua_rawget(L, -3);
+  if (lua_isstring(L, -1)) {
+    lua_pushliteral(L, ", ");
+    lua_pushlstring(L, v, vl);
+    lua_concat(L, 3);
+  } else {
+    lua_pop(L, 1);
+    lua_pushlstring(L, v, vl);
   }
+  lua_rawset(L, -3);
+  return 0;
+}
+
+/* Pushes the response headers as a table of lower-case name -> value. */
+static void push_headers(lua_State *L, const dbuf *head) {
+  lua_createtable(L, 0, 8);
+  dheaders_each(head->data, head->len, add_header, L);
 }
 
 static const char *const FAILS[] = {NULL, "connect", "timeout", "tls", "dropped", "too_large", "headers", "other"};

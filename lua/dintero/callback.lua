@@ -292,7 +292,7 @@ function M.parse(a, b)
     transaction_id = first.transaction_id,
     session_id = first.session_id or first.sid,
     merchant_reference = first.merchant_reference,
-    time = tonumber(first.time),
+    time = tonumber(first.time) or first.time, -- unix seconds; kept as text when not a number
     error = first.error,
     event = first.event,
     event_id = first.event_id,
