@@ -41,7 +41,7 @@ DEBS := build-essential pkg-config lua5.4 liblua5.4-dev lua5.3 liblua5.3-dev lua
 
 BUSTED = DINTERO_LUA=$(LUA) $(LUA_BIN) /usr/bin/busted
 
-.PHONY: all deps build build-all test test-all check demo bench fuzz test-asan test-valgrind clean rock
+.PHONY: all deps build build-all test test-all check demo bench fuzz test-asan test-valgrind clean rock rock-check rockspec
 
 all: build
 
@@ -108,3 +108,6 @@ rock-check: deps
 
 clean:
 	rm -rf build
+
+rockspec:
+	lua5.4 tools/gen_rockspec.lua
