@@ -385,8 +385,13 @@ local function masked_headers(h)
   return out
 end
 
+-- The request log keeps the newest entries only, so a long-running mock does not
+-- grow without bound.
+local MAX_LOG = 10000
+
 -- Appends req (masked) and its answer to the request log.
 function App:record(req, res)
+  if #self.requests >= MAX_LOG then table.remove(self.requests, 1) end
   self.requests[#self.requests + 1] = {
     method = req.method, path = req.path, query = mask_text("?" .. (req.raw_query or "")):sub(2),
     headers = masked_headers(req.headers), body = mask_text(req.body or ""),

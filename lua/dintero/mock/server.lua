@@ -99,6 +99,7 @@ function Conn:read_head()
     self.buf = self.buf:gsub("^\r?\n", "")           -- stray CRLFs between requests
     local e = self.buf:find("\r\n\r\n", 1, true)
     if e then
+      if e > MAX_HEADER then return nil, "too large" end
       local head = self.buf:sub(1, e + 1)
       self.buf = self.buf:sub(e + 4)
       return head
@@ -141,7 +142,8 @@ function Conn:read_chunked(deadline)
   while true do
     local line, err = self:line(1024, deadline)
     if not line then return nil, err == "too large" and 400 or nil, "bad chunk size line" end
-    local size = tonumber(line:match("^%s*(%x+)"), 16)
+    local hex = line:match("^%s*(%x+)%s*;?[^;]*$") or line:match("^%s*(%x+)%s*;")
+    local size = hex and #hex <= 8 and tonumber(hex, 16)
     if not size then return nil, 400, "bad chunk size" end
     if size == 0 then
       repeat                                   -- trailers, ignored
