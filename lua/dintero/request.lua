@@ -59,6 +59,22 @@ function M.build(client, spec)
   }
 end
 
+-- Keys whose values never go into a log event, wherever they appear in a
+-- logged body (signature secrets, tokens, passwords).
+local SECRET_KEYS = {
+  secret = true, client_secret = true, access_token = true, refresh_token = true,
+  password = true, mfa_token = true, oob_code = true, binding_code = true,
+}
+
+local function redacted(v, depth)
+  if type(v) ~= "table" or depth > 50 then return v end
+  local copy = {}
+  for k, x in pairs(v) do
+    copy[k] = SECRET_KEYS[k] and "***" or redacted(x, depth + 1)
+  end
+  return setmetatable(copy, getmetatable(v))
+end
+
 local function log(client, spec, res, attempt, extra)
   local logger = client.options.logger
   if not logger then return end
@@ -70,8 +86,8 @@ local function log(client, spec, res, attempt, extra)
   }
   if extra then for k, v in pairs(extra) do event[k] = v end end
   if client.options.log_bodies and not spec.secret_body then
-    event.request_body = spec.body
-    event.response_body = res.body
+    event.request_body = redacted(spec.body, 0)
+    event.response_body = redacted(res.body, 0)
   end
   local ok = pcall(logger, event)
   if not ok then client.options.logger = nil end -- a broken logger must not break payments
