@@ -117,7 +117,10 @@ static int l_decode(lua_State *L) {
 
 typedef struct encbuf {
   dbuf b;
-  int busy; /* set while an encode runs: a finalizer that encodes during it gets its own buffer */
+  /* Set while an encode runs: a finalizer that encodes meanwhile gets its own
+   * buffer. If a memory error escapes mid-encode the flag stays set and later
+   * calls fall back to a fresh buffer each: slower, still correct. */
+  int busy;
 } encbuf;
 
 static int encbuf_gc(lua_State *L) {

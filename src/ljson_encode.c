@@ -446,7 +446,7 @@ static int sorted_object_out(enc *e, int t) {
     }
     count++;
   }
-  keys = (skey *)lua_newuserdata(L, count * sizeof *keys);
+  keys = (skey *)dcompat_newuserdata(L, count * sizeof *keys);
   i = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) {
