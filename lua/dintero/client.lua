@@ -121,15 +121,27 @@ function Client:_fetch_token()
   return true
 end
 
---- Makes sure a usable token is stored: fetches when missing or expired,
--- refreshes ahead of expiry, and keeps using a still-valid token when the
--- early refresh fails (the next call tries again).
-function Client:_ensure_token()
+--- Fetches when the token is missing or expired, refreshes ahead of expiry,
+-- and keeps using a still-valid token when the early refresh fails (the next
+-- call tries again). Checks the state itself: under a lock it may find that
+-- another caller has just stored a token.
+local function refresh_token(self)
   local state = self._transport:token_state()
   if state == "fresh" then return true end
   local ok, msg, err = self:_fetch_token()
   if ok or state == "due" then return true end
   return nil, msg, err
+end
+
+--- Makes sure a usable token is stored. A transport whose callers can
+-- interleave (OpenResty light threads, nginx workers) offers token_flight:
+-- one caller fetches while the others wait and then find the token fresh.
+-- The libcurl transport blocks, so its callers never interleave.
+function Client:_ensure_token()
+  local t = self._transport
+  if t:token_state() == "fresh" then return true end
+  if t.token_flight then return t:token_flight(refresh_token, self) end
+  return refresh_token(self)
 end
 
 --- The current access token and its remaining lifetime in seconds,
