@@ -24,7 +24,7 @@ end
 setmetatable(M, {
   -- Submodules load on first use so that require "dintero" stays light.
   __index = function(t, k)
-    if k == "callback" or k == "errors" then
+    if k == "callback" or k == "order" then
       local mod = require("dintero." .. k)
       rawset(t, k, mod)
       return mod

@@ -15,10 +15,11 @@ local function validation(message)
   return core.fail { kind = "validation", message = message, retryable = false }
 end
 
+-- The client's static lines (Accept, Dintero-System-*) plus the call's own
+-- headers; a call's header replaces a static one of the same name, so a
+-- per-call system name overrides the client's instead of joining it.
 local function header_lines(client, spec, has_body)
-  local lines = {}
-  for i, line in ipairs(client._static_headers) do lines[i] = line end
-  if has_body then lines[#lines + 1] = "Content-Type: application/json" end
+  local lines, own = {}, {}
   if spec.headers then
     for name, value in pairs(spec.headers) do
       if type(name) ~= "string" or not name:match "^[%w%-]+$" then
@@ -27,9 +28,14 @@ local function header_lines(client, spec, has_body)
       if type(value) == "table" then value = table.concat(value, ",") end
       value = tostring(value)
       if value:find "[%z\r\n]" then return nil, "header " .. name .. " contains CR, LF or NUL" end
-      lines[#lines + 1] = name .. ": " .. value
+      own[name:lower()] = name .. ": " .. value
     end
   end
+  for _, line in ipairs(client._static_headers) do
+    if not own[line:match("^[^:]+"):lower()] then lines[#lines + 1] = line end
+  end
+  if has_body then lines[#lines + 1] = "Content-Type: application/json" end
+  for _, line in pairs(own) do lines[#lines + 1] = line end
   return lines
 end
 
