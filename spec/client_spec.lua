@@ -173,6 +173,8 @@ describe("client requests", function()
   it("reads response headers case-insensitively", function()
     local _, meta = client:request { method = "GET", host = "checkout", path = "/v1/transactions" }
     assert.truthy(meta.headers["content-type"])
+    assert.equal(meta.headers["content-type"], meta.headers["Content-Type"])
+    assert.equal(meta.headers["content-type"], meta.headers["CONTENT-TYPE"])
     assert.matches("json", meta.content_type)
   end)
 

@@ -35,7 +35,7 @@ local function round(client, specs, built, out, todo, state)
   for j, i in ipairs(todo) do
     local res, spec = results[j], specs[i]
     if not res.fail and res.status >= 200 and res.status < 300 then
-      out[i] = result_ok(res.body, { status = res.status, headers = res.headers or {}, pending = res.status == 202 or nil,
+      out[i] = result_ok(res.body, { status = res.status, headers = request.headers(res), pending = res.status == 202 or nil,
         request_id = response_error.request_id(res), attempts = state.attempt })
     elseif res.status == 401 and spec.auth == true and not state.replayed[i] then
       state.replayed[i] = true

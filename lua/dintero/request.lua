@@ -103,9 +103,22 @@ local function succeeded(res)
   return not res.fail and res.status >= 200 and res.status < 300
 end
 
+-- Response headers are stored under lower-case names; this lets
+-- meta.headers["Retry-After"] find them too.
+local HEADERS_MT = {
+  __index = function(t, k)
+    if type(k) == "string" then return rawget(t, k:lower()) end
+  end,
+}
+
+--- The headers of a response, readable case-insensitively.
+function M.headers(res)
+  return setmetatable(res.headers or {}, HEADERS_MT)
+end
+
 local function meta(res, attempt)
   return {
-    status = res.status, headers = res.headers or {}, content_type = res.content_type,
+    status = res.status, headers = M.headers(res), content_type = res.content_type,
     request_id = response_error.request_id(res), pending = res.status == 202 or nil,
     event_request_id = res.headers and res.headers["event-request-id"] or nil,
     attempts = attempt, reused = res.reused,
