@@ -39,6 +39,15 @@ describe("TLS", function()
     c:close()
   end)
 
+  it("accepts gzip and decodes it before the JSON codec sees the body", function()
+    local c = new_client { ca_file = proxy.ca_file }
+    local body, meta = c:request(LIST)
+    assert.truthy(body, meta)
+    assert.equal("gzip", meta.headers["content-encoding"])
+    assert.equal("table", type(body))
+    c:close()
+  end)
+
   it("checks the host name: localhost and 127.0.0.1 are in the certificate, other names are not", function()
     local c = new_client { ca_file = proxy.ca_file, checkout_url = "https://localhost:" .. proxy.port }
     assert.truthy(c:request(LIST))

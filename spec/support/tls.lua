@@ -38,6 +38,10 @@ error_log %s/error.log warn;
 events { worker_connections 256; }
 http {
   access_log off;
+  gzip on;
+  gzip_types application/json;
+  gzip_min_length 0;
+  gzip_proxied any;
   client_body_temp_path %s/tmp;
   proxy_temp_path %s/tmp;
   upstream up { server %s; keepalive 8; }
