@@ -222,6 +222,20 @@ describe("client:parallel", function()
     c:close()
   end)
 
+  it("grows its handle pool safely between batches (regression: realloc moved live handles)", function()
+    local c = new_client()
+    local function batch(n, conc)
+      local specs = {}
+      for i = 1, n do specs[i] = LIST end
+      local results = c:parallel(specs, { concurrency = conc })
+      for i = 1, n do assert.is_true(results[i].ok, results[i].msg) end
+    end
+    batch(4, 2)
+    batch(32, 16)
+    batch(64, 64)
+    c:close()
+  end)
+
   it("retries the failed members of a batch", function()
     local c = new_client()
     mock.fault { method = "GET", path = "/v1/transactions", count = 2, status = 503 }

@@ -89,7 +89,15 @@ static int add_header(void *ud, const char *name, size_t nl, const char *v, size
 
 /* Pushes the response headers as a table of lower-case name -> value. */
 static void push_headers(lua_State *L, const dbuf *head) {
-  lua_createtable(L, 0, 8);
+  /* Sized from the line count (an upper bound) so the table is not rehashed
+   * while it fills: a typical response has 8 to 12 headers. */
+  int lines = 0;
+  const char *p = head->data, *end = p ? p + head->len : NULL;
+  while (p && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+    lines++;
+    p++;
+  }
+  lua_createtable(L, 0, lines > 2 ? lines - 2 : 0);
   dheaders_each(head->data, head->len, add_header, L);
 }
 

@@ -13,15 +13,14 @@
 
 static void ensure_pool(lua_State *L, dclient *c, int want) {
   if (c->multi == NULL && (c->multi = curl_multi_init()) == NULL) luaL_error(L, "dintero: curl_multi_init failed");
-  if (want <= c->pool_n) return;
-  {
-    dhttp_conn *p = realloc(c->pool, sizeof *p * (size_t)want);
-    if (p == NULL) luaL_error(L, "dintero: out of memory");
-    c->pool = p;
-    while (c->pool_n < want) {
-      if (dhttp_conn_init(&c->pool[c->pool_n], &c->cfg) != 0) luaL_error(L, "dintero: curl_easy_init failed");
-      c->pool_n++;
-    }
+  /* Allocated once at full size and never moved: libcurl keeps pointers into
+   * every dhttp_conn (write and header data, the error buffer), so growing
+   * the array with realloc would leave them dangling. */
+  if (c->pool == NULL && (c->pool = calloc(MAX_POOL, sizeof *c->pool)) == NULL)
+    luaL_error(L, "dintero: out of memory");
+  while (c->pool_n < want) {
+    if (dhttp_conn_init(&c->pool[c->pool_n], &c->cfg) != 0) luaL_error(L, "dintero: curl_easy_init failed");
+    c->pool_n++;
   }
 }
 
@@ -81,7 +80,7 @@ int dclient_perform_many(lua_State *L) {
   out = lua_gettop(L);
   memset(slots, 0, sizeof slots);
   while (next <= n || running > 0) {
-    int still = 0, left;
+    int still = 0, left, finished = 0;
     CURLMsg *msg;
     for (k = 0; k < conc && next <= n; k++) {
       if (slots[k].req) continue;
@@ -97,8 +96,11 @@ int dclient_perform_many(lua_State *L) {
       if (msg->msg != CURLMSG_DONE) continue;
       finish_one(L, c, msg, slots, out);
       running--;
+      finished++;
     }
-    if (running > 0) curl_multi_poll(c->multi, NULL, 0, 100, NULL);
+    /* Freed slots are refilled before waiting: polling first would leave them
+     * idle until some other transfer makes progress (up to a whole response). */
+    if (running > 0 && !(finished && next <= n)) curl_multi_poll(c->multi, NULL, 0, 100, NULL);
   }
   return 1;
 }

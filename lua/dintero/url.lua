@@ -27,6 +27,9 @@ end
 
 --- Percent-encodes one path segment (RFC 3986 unreserved characters kept).
 function M.segment(name, v)
+  -- Fast path (most ids): only unreserved characters, so nothing to encode
+  -- and no CR, LF or NUL; "." and ".." still take the slow path.
+  if type(v) == "string" and v:find "^[%w%-_~][%w%-%._~]*$" then return v end
   local s, err = scalar(name, v)
   if not s then return nil, err end
   if s == "" then return refuse(name, "must not be empty") end
