@@ -171,6 +171,12 @@ static dhttp_fail classify(dhttp_conn *c, CURLcode code) {
   case CURLE_BAD_CONTENT_ENCODING: return DHTTP_DROPPED;
   case CURLE_FILESIZE_EXCEEDED: return DHTTP_TOO_LARGE;
   case CURLE_WRITE_ERROR: return c->overflow ? (dhttp_fail)c->overflow : DHTTP_OTHER;
+  case CURLE_OUT_OF_MEMORY:
+    /* libcurl 7.88 refuses a header line above its own 100 KiB limit with
+     * this code and no message, before our header callback sees the line.
+     * Seen after the status line and before any body byte, that is what it
+     * means (a real allocation failure there is far less likely). */
+    return c->head.len > 0 && c->body.len == 0 ? DHTTP_HEADERS : DHTTP_OTHER;
   default: return DHTTP_OTHER;
   }
 }

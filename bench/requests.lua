@@ -1,0 +1,263 @@
+-- Request benchmark: N sequential GET /v1/transactions/{id} (a ~3 KB JSON
+-- transaction) against a local nginx, over HTTP and over HTTPS, side by side:
+--
+--   dintero          client:request (one reused libcurl handle, JSON decoded by the C core);
+--                    also with raw = true (no decode, like raw libcurl) and, when the
+--                    namespace exists, client.transactions:get (adds the Transaction object)
+--   raw libcurl      bench/raw_curl.c: one reused easy handle, decodes nothing (the limit)
+--   luasocket/luasec socket.http (HTTP) / ssl.https (HTTPS) + lua-cjson, a new
+--                    connection per request, as users would write it
+--   curl CLI         io.popen("curl ...") + lua-cjson, a process per request
+--
+-- The peers run interleaved (A B C D A B C D ...) in ROUNDS rounds so noise
+-- hits them alike. Wall time is CLOCK_MONOTONIC; CPU time is the client
+-- process's utime+stime from /proc/self/stat (getrusage of its own loop for
+-- raw_curl); the curl CLI row adds its reaped children (sh + curl, cutime +
+-- cstime). nginx's own CPU is never counted.
+--
+--   lua5.4 bench/requests.lua             (from the repository root, after make build)
+--   BENCH_N=20 lua5.4 bench/requests.lua  (a smoke run)
+--
+-- BENCH_N (default 2000) requests per fast peer (dintero, raw libcurl); the
+-- slow peers (luasocket/luasec, curl CLI) make a tenth as many.
+local function lua_tag()
+  if rawget(_G, "jit") then return "luajit" end
+  return (_VERSION:match "Lua (%d+%.%d+)")
+end
+local build_dir = os.getenv "DINTERO_BUILD_DIR" or ("build/" .. lua_tag())
+package.cpath = build_dir .. "/?.so;" .. package.cpath
+package.path = "lua/?.lua;lua/?/init.lua;bench/?.lua;" .. package.path
+
+local common = require "support.common"
+local nginx = require "support.nginx"
+local dintero = require "dintero"
+local cjson = require "cjson"
+local http = require "socket.http"
+local ltn12 = require "ltn12"
+local has_https, https = pcall(require, "ssl.https")
+
+local N = common.bench_n(2000)
+local SLOW_N = math.max(1, math.floor(N / 10))
+local ROUNDS = math.min(5, SLOW_N)
+local TX_ID = "T12345678.5Yb000000000000000007Hq"
+local RAW_CURL -- built by main
+
+local function per_round(total) return math.max(1, math.ceil(total / ROUNDS)) end
+
+local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- ---- peers: each has run(count) -> {wall=, cpu=} and a name -------------
+
+-- mode: "request" (client:request, JSON decoded), "raw" (client:request with
+-- raw = true: the body stays bytes, like raw libcurl) or "get"
+-- (client.transactions:get: request + argument checks + Transaction object).
+local NAMES = {
+  request = "dintero client:request",
+  raw = "dintero client:request raw=true",
+  get = "dintero transactions:get()",
+}
+
+local function dintero_peer(base, ca_file, mode)
+  local client = dintero.new {
+    account_id = nginx.ACCOUNT, client_id = "bench-client", client_secret = "bench-secret",
+    api_url = base, checkout_url = base, ca_file = ca_file,
+  }
+  local new_connections = 0
+  local one
+  if mode == "get" then
+    one = function()
+      local tx, err = client.transactions:get(TX_ID)
+      if not tx then error("dintero transactions:get failed: " .. tostring(err)) end
+    end
+  else
+    local raw = mode == "raw" or nil
+    one = function()
+      local body, meta = client:request {
+        method = "GET", host = "checkout", path = "/v1/transactions/{id}", params = { id = TX_ID }, raw = raw,
+      }
+      if not body or (raw and #body < 100) or (not raw and not body.id) then
+        error("dintero request failed: " .. tostring(meta))
+      end
+      if not meta.reused then new_connections = new_connections + 1 end
+    end
+  end
+  one() -- warm-up: token, connection, TLS session
+  new_connections = 0
+  return {
+    name = NAMES[mode], lua = true,
+    run = function(count) for _ = 1, count do one() end end,
+    notes = mode ~= "get" and function() return ("new connections after warm-up: %d"):format(new_connections) end,
+    close = function() client:close() end,
+  }
+end
+
+local function raw_curl_peer(base, ca_file)
+  local url = base .. "/v1/transactions/" .. TX_ID
+  local connects = 0
+  return {
+    name = "raw libcurl (C, no decode)",
+    run = function(count)
+      local cmd = table.concat({ RAW_CURL, sh_quote(url), count, sh_quote(ca_file or ""), sh_quote(nginx.TOKEN) }, " ")
+      local p = assert(io.popen(cmd))
+      local out = p:read "*a"
+      p:close()
+      local wall, user, sys = out:match "wall_s=(%S+) user_s=(%S+) sys_s=(%S+)"
+      if not wall then error("raw_curl failed: " .. out) end
+      connects = connects + tonumber(out:match "connects=(%d+)")
+      return { wall = tonumber(wall), cpu = tonumber(user) + tonumber(sys) }
+    end,
+    notes = function() return ("new connections after warm-up: %d"):format(connects) end,
+  }
+end
+
+local function luasocket_peer(base, ca_file)
+  local url = base .. "/v1/transactions/" .. TX_ID
+  local headers = { accept = "application/json", authorization = "Bearer " .. nginx.TOKEN }
+  local tls = ca_file ~= nil
+  local function one()
+    local parts = {}
+    local ok, code
+    if tls then
+      ok, code = https.request { url = url, headers = headers, sink = ltn12.sink.table(parts),
+        cafile = ca_file, verify = "peer", protocol = "any" }
+    else
+      ok, code = http.request { url = url, headers = headers, sink = ltn12.sink.table(parts) }
+    end
+    if not ok or code ~= 200 then error("luasocket request failed: " .. tostring(code)) end
+    local body = cjson.decode(table.concat(parts))
+    if not body.id then error "luasocket: no id" end
+  end
+  one()
+  return {
+    name = tls and "luasec ssl.https + cjson" or "luasocket socket.http + cjson", lua = true, slow = true,
+    run = function(count) for _ = 1, count do one() end end,
+  }
+end
+
+local function curl_cli_peer(base, ca_file)
+  local cmd = table.concat({
+    "curl -sS --fail -H 'Accept: application/json'",
+    "-H " .. sh_quote("Authorization: Bearer " .. nginx.TOKEN),
+    ca_file and ("--cacert " .. sh_quote(ca_file)) or "",
+    sh_quote(base .. "/v1/transactions/" .. TX_ID),
+  }, " ")
+  local function one()
+    local p = assert(io.popen(cmd))
+    local out = p:read "*a"
+    p:close()
+    local body = cjson.decode(out)
+    if not body.id then error "curl CLI: no id" end
+  end
+  one()
+  return {
+    name = "curl CLI via io.popen + cjson", lua = true, slow = true, children = true,
+    run = function(count) for _ = 1, count do one() end end,
+  }
+end
+
+-- ---- measuring ------------------------------------------------------------
+
+local function measure(peer, count)
+  collectgarbage "collect"
+  if not peer.lua then
+    local r = peer.run(count)
+    r.count = count
+    return r
+  end
+  local s0, c0 = common.cpu()
+  local t0 = common.now()
+  peer.run(count)
+  local t1 = common.now()
+  local s1, c1 = common.cpu()
+  local cpu = s1 - s0
+  if peer.children then cpu = cpu + (c1 - c0) end
+  return { wall = t1 - t0, cpu = cpu, count = count }
+end
+
+local function bench_protocol(label, base, ca_file)
+  local peers = { dintero_peer(base, ca_file, "request"), raw_curl_peer(base, ca_file),
+    dintero_peer(base, ca_file, "raw") }
+  if package.loaded["dintero.transactions"] then
+    local ok, peer = pcall(dintero_peer, base, ca_file, "get")
+    if ok then peers[#peers + 1] = peer else io.stderr:write("skipping transactions:get(): ", tostring(peer), "\n") end
+  end
+  if ca_file == nil or has_https then peers[#peers + 1] = luasocket_peer(base, ca_file) end
+  peers[#peers + 1] = curl_cli_peer(base, ca_file)
+  local totals = {}
+  for i = 1, #peers do totals[i] = { wall = 0, cpu = 0, count = 0, best = math.huge } end
+  for _ = 1, ROUNDS do
+    for i, peer in ipairs(peers) do
+      local r = measure(peer, per_round(peer.slow and SLOW_N or N))
+      local t = totals[i]
+      t.wall, t.cpu, t.count = t.wall + r.wall, t.cpu + r.cpu, t.count + r.count
+      t.best = math.min(t.best, r.wall / r.count)
+    end
+  end
+  local raw = totals[2].wall / totals[2].count
+  local raw_cpu = totals[2].cpu / totals[2].count
+  local ours = totals[1].wall / totals[1].count
+  local rows = {}
+  for i, peer in ipairs(peers) do
+    local t = totals[i]
+    local wall, cpu = t.wall / t.count, t.cpu / t.count
+    rows[#rows + 1] = {
+      peer.name, label, tostring(t.count), common.fmt(wall * 1e6, 0), common.fmt(t.best * 1e6, 0),
+      common.fmt(cpu * 1e6, 0), common.fmt(wall / raw, 2) .. "x", common.fmt(cpu / raw_cpu, 2) .. "x",
+      common.fmt(wall / ours, 2) .. "x",
+    }
+    peer.summary = { wall = wall, cpu = cpu }
+  end
+  for _, peer in ipairs(peers) do
+    if peer.notes then io.write("  ", label, " ", peer.name, ": ", peer.notes(), "\n") end
+    if peer.close then peer.close() end
+  end
+  return rows, peers
+end
+
+local function main()
+  RAW_CURL = common.raw_curl()
+  local srv = nginx.start { tls = true }
+  local ok, err = pcall(function()
+    common.header("Sequential requests: GET /v1/transactions/{id}", {
+      ("N = %d requests per fast peer, %d per slow peer, in %d interleaved rounds"):format(
+        ROUNDS * per_round(N), ROUNDS * per_round(SLOW_N), ROUNDS),
+      ("response: %d bytes of JSON from nginx (keep-alive), HTTPS with an RSA 2048 certificate"):format(#srv.body),
+      "wall and CPU are per request in microseconds; CPU is the client process's (user + system)",
+    })
+    local rows_http, peers_http = bench_protocol("HTTP", srv.http_url, nil)
+    local rows_https, peers_https = bench_protocol("HTTPS", srv.https_url, srv.ca_file)
+    local rows = {}
+    for _, r in ipairs(rows_http) do rows[#rows + 1] = r end
+    for _, r in ipairs(rows_https) do rows[#rows + 1] = r end
+    print()
+    common.table({
+      { "client", "l" }, { "proto", "l" }, { "requests", "r" }, { "wall/req us", "r" }, { "best round us", "r" },
+      { "CPU/req us", "r" }, { "wall vs libcurl", "r" }, { "CPU vs libcurl", "r" }, { "wall vs dintero", "r" },
+    }, rows)
+    print()
+    print "Notes: raw libcurl decodes nothing; the dintero rows include JSON decoding into Lua tables."
+    print "The curl CLI CPU includes its children (sh + curl). luasocket/luasec open a connection per request."
+    print()
+    local function target(label, peers)
+      local ours, raw = peers[1].summary.wall, peers[2].summary.wall
+      local r = ours / raw
+      print(("target %s: dintero within 1.2x of raw libcurl wall time: %.2fx %s"):format(
+        label, r, r <= 1.2 and "MET" or "MISSED"))
+      for _, p in ipairs(peers) do
+        if p.name:match "^luasec" then
+          local s = p.summary.wall / ours
+          print(("target %s: at least 5x faster than luasec: %.1fx %s"):format(label, s, s >= 5 and "MET" or "MISSED"))
+        end
+      end
+    end
+    target("HTTP", peers_http)
+    target("HTTPS", peers_https)
+  end)
+  srv:stop()
+  if not ok then
+    io.stderr:write("bench/requests.lua failed: ", tostring(err), "\n")
+    os.exit(1)
+  end
+end
+
+main()

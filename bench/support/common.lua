@@ -1,0 +1,133 @@
+-- Shared helpers of the request benchmarks (bench/requests.lua, parallel.lua,
+-- memory.lua): the machine header, clocks, CPU time of this process read from
+-- /proc/self/stat, resident memory, and a markdown table printer.
+--
+-- Each bench script sets package.path/cpath itself (like bench/json.lua) before
+-- requiring this module as "support.common".
+local core = require "dintero.core"
+
+local M = {}
+
+M.now = core.now -- CLOCK_MONOTONIC seconds
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read "*a"
+  f:close()
+  return s
+end
+M.read_file = read_file
+
+local function popen_read(cmd)
+  local p = io.popen(cmd .. " 2>/dev/null")
+  if not p then return nil end
+  local s = p:read "*a"
+  p:close()
+  return s
+end
+M.popen_read = popen_read
+
+--- BENCH_N from the environment, or def.
+function M.bench_n(def)
+  local n = tonumber(os.getenv "BENCH_N") or def
+  assert(n >= 1 and n % 1 == 0, "BENCH_N must be a positive whole number")
+  return n
+end
+
+local ticks = tonumber((popen_read "getconf CLK_TCK" or ""):match "%d+") or 100
+
+--- CPU seconds of this process: self (utime + stime) and reaped children
+-- (cutime + cstime), from /proc/self/stat (Lua has no getrusage). The unit
+-- is a clock tick (1/CLK_TCK s, usually 10 ms): measure long loops.
+function M.cpu()
+  local s = read_file "/proc/self/stat"
+  if not s then return 0, 0 end
+  -- the command name (field 2) is in parentheses and may hold spaces
+  local rest = s:match "%)%s+(.*)$"
+  local f = {}
+  for w in rest:gmatch "%S+" do f[#f + 1] = w end
+  -- rest starts at field 3 (state): utime = 14, stime = 15, cutime = 16, cstime = 17
+  local self_t = (tonumber(f[12]) + tonumber(f[13])) / ticks
+  local child_t = (tonumber(f[14]) + tonumber(f[15])) / ticks
+  return self_t, child_t
+end
+
+--- VmRSS of this process in KiB.
+function M.rss_kib()
+  local s = read_file "/proc/self/status" or ""
+  return tonumber(s:match "VmRSS:%s*(%d+)") or 0
+end
+
+local function lua_name()
+  if rawget(_G, "jit") then return rawget(_G, "jit").version end
+  return _VERSION
+end
+
+--- The machine header every bench prints first.
+function M.header(title, extra)
+  local cpuinfo = read_file "/proc/cpuinfo" or ""
+  local model = cpuinfo:match "model name%s*:%s*([^\n]+)" or "unknown CPU"
+  local cores = 0
+  for _ in cpuinfo:gmatch "\nprocessor%s*:" do cores = cores + 1 end
+  if cpuinfo:match "^processor%s*:" then cores = cores + 1 end
+  local kernel = (read_file "/proc/sys/kernel/osrelease" or "?"):gsub("%s+$", "")
+  local nginx = (popen_read "nginx -v 2>&1 | cat" or ""):match "nginx/(%S+)" or "?"
+  print(("# %s"):format(title))
+  print()
+  print(("- date: %s"):format(os.date "!%Y-%m-%d %H:%M UTC"))
+  print(("- machine: %s, %d cores, Linux %s"):format(model, cores, kernel))
+  print(("- software: %s, dintero %s, %s, nginx %s"):format(lua_name(), core.version,
+    (core.curl_version or "libcurl ?"):match "^%S+" or "libcurl", nginx))
+  for _, line in ipairs(extra or {}) do print("- " .. line) end
+  print()
+end
+
+--- Prints a markdown table: columns = { {"title", "l"|"r"}, ... }, rows = lists of strings.
+function M.table(columns, rows)
+  local widths = {}
+  for i, c in ipairs(columns) do widths[i] = #c[1] end
+  for _, row in ipairs(rows) do
+    for i, cell in ipairs(row) do
+      if #cell > widths[i] then widths[i] = #cell end
+    end
+  end
+  local function line(cells, is_rule)
+    local out = {}
+    for i, c in ipairs(columns) do
+      local cell = cells[i] or ""
+      if is_rule then
+        cell = c[2] == "r" and (("-"):rep(widths[i] - 1) .. ":") or ("-"):rep(widths[i])
+      elseif c[2] == "r" then
+        cell = (" "):rep(widths[i] - #cell) .. cell
+      else
+        cell = cell .. (" "):rep(widths[i] - #cell)
+      end
+      out[#out + 1] = cell
+    end
+    return "| " .. table.concat(out, " | ") .. " |"
+  end
+  local titles = {}
+  for i, c in ipairs(columns) do titles[i] = c[1] end
+  print(line(titles))
+  print(line({}, true))
+  for _, row in ipairs(rows) do print(line(row)) end
+end
+
+--- Builds bench/raw_curl.c into build/bench/raw_curl (the libcurl-only
+-- peer) and returns its path.
+function M.raw_curl()
+  local exe = "build/bench/raw_curl"
+  local cmd = "mkdir -p build/bench && cc -O2 -o " .. exe .. " bench/raw_curl.c -lcurl"
+  local ok = os.execute(cmd)
+  if ok ~= true and ok ~= 0 then error("bench: cannot build " .. exe .. " (" .. cmd .. ")") end
+  return exe
+end
+
+--- "12.3" style figures.
+function M.fmt(x, digits)
+  if x == nil then return "n/a" end
+  return ("%." .. (digits or 1) .. "f"):format(x)
+end
+
+return M
