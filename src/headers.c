@@ -16,10 +16,11 @@ static const char *trim_right(const char *v, const char *end) {
 }
 
 int dheaders_each(const char *p, size_t n, dheaders_fn fn, void *ud) {
-  const char *end = p + n;
+  const char *end;
   char name[DHEADERS_MAX_NAME + 1];
   int count = 0;
-  if (p == NULL) return 0;
+  if (p == NULL) return 0; /* before any arithmetic: NULL + 0 is undefined in C */
+  end = p + n;
   while (p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
     const char *colon;
@@ -34,6 +35,7 @@ int dheaders_each(const char *p, size_t n, dheaders_fn fn, void *ud) {
       count++;
       if (fn(ud, name, nl, v, (size_t)(vend - v))) break;
     }
+    if (eol == end) break; /* eol + 1 would point past the end of the input */
     p = eol + 1;
   }
   return count;

@@ -168,26 +168,31 @@ static NOINLINE int string_escaped(dec *d, const unsigned char *start, const uns
     const unsigned char *run;
     char u[4];
     int n = 1;
-    if (p >= d->end) return fail(d, start - 1, "unterminated string");
+    if (p >= d->end) { fail(d, start - 1, "unterminated string"); goto bad; }
     if (*p == '"') break;
-    if (p + 1 >= d->end) return fail(d, start - 1, "unterminated string");
+    if (p + 1 >= d->end) { fail(d, start - 1, "unterminated string"); goto bad; }
     if (p[1] == 'u') {
-      if ((n = unicode_escape(d, &p, u)) < 0) return -1;
+      if ((n = unicode_escape(d, &p, u)) < 0) goto bad;
     } else {
       if ((u[0] = simple_escape(p[1])) == 0) {
-        if (p[1] > 0x20 && p[1] < 0x7F) return fail(d, p, "invalid escape '\\%c' in string", p[1]);
-        return fail(d, p, "invalid escape in string");
+        if (p[1] > 0x20 && p[1] < 0x7F) fail(d, p, "invalid escape '\\%c' in string", p[1]);
+        else fail(d, p, "invalid escape in string");
+        goto bad;
       }
       p += 2;
     }
     luaL_addlstring(&b, u, (size_t)n);
     run = p;
-    if ((p = scan_plain(d, p)) == NULL) return -1;
+    if ((p = scan_plain(d, p)) == NULL) goto bad;
     luaL_addlstring(&b, (const char *)run, (size_t)(p - run));
   }
   luaL_pushresult(&b);
   d->p = p + 1;
   return 0;
+bad:
+  luaL_pushresult(&b); /* closes the buffer box before anything else touches the stack */
+  lua_pop(L, 1);
+  return -1;
 }
 
 /* A string at d->p (the opening quote): pushes it. */

@@ -80,7 +80,8 @@ local CHECKS = {
   insecure_http = is_bool,
   feature_toggles = string_list,
   max_response_bytes = whole(1024, 2 ^ 40),
-  max_header_bytes = whole(1024, 2 ^ 30),
+  -- libcurl itself refuses a header section above 300 KiB, so more cannot be honoured.
+  max_header_bytes = whole(1024, 300 * 1024),
   max_header_count = whole(1, 100000),
   profile_image_path = function(v)
     if v ~= "profile" and v ~= "account" then return "must be \"profile\" or \"account\"" end
