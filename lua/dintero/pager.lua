@@ -44,6 +44,43 @@ function M.each(fetch)
   end
 end
 
+--- Defines Class:list(filters [, opts]) and Class:each(filters [, opts]) for
+-- a namespace from its one page function, page(client, query, opts) ->
+-- items, next_cursor, body (or the fail triple). spec fields:
+--   name        "transactions": names the methods in misuse errors
+--   page        the page function
+--   each_limit  page size each() asks for (nil: the server's default)
+--   cursor_key  query key each() puts the next cursor in (default "cursor")
+--   query       filters -> a fresh query table for each() (default: a copy)
+-- The checks are written out in both methods (not in a shared helper) so
+-- that a misuse error points at the caller's line.
+function M.define(Class, spec)
+  local call = require "dintero.call"
+  local list_name, each_name = spec.name .. ".list", spec.name .. ".each"
+  local key = spec.cursor_key or "cursor"
+  local to_query = spec.query or function(filters) return call.copy(filters) or {} end
+
+  function Class:list(filters, opts)
+    local client = call.self(self, Class, list_name)
+    if filters ~= nil then call.table_arg(list_name, "filters", filters) end
+    opts = call.opts(list_name, opts)
+    return spec.page(client, filters, opts)
+  end
+
+  function Class:each(filters, opts)
+    local client = call.self(self, Class, each_name)
+    if filters ~= nil then call.table_arg(each_name, "filters", filters) end
+    opts = call.opts(each_name, opts)
+    local base = to_query(filters)
+    base.limit = base.limit or spec.each_limit
+    return M.each(function(cursor)
+      local q = call.copy(base)
+      if cursor ~= nil then q[key] = cursor end
+      return spec.page(client, q, opts)
+    end)
+  end
+end
+
 --- Wraps a one-shot list (no paging) as an iterator, with the same error
 -- convention as M.each.
 function M.each_once(fetch)

@@ -38,25 +38,8 @@ end
 
 --- client.settlements.report_configs:list([{limit=, cursor=}] [, opts]) ->
 -- items, next_cursor, body.
-function ReportConfigs:list(params, opts)
-  local client = call.self(self, ReportConfigs, NAME .. "list")
-  if params ~= nil then call.table_arg(NAME .. "list", "params", params) end
-  opts = call.opts(NAME .. "list", opts)
-  return page(client, params, opts)
-end
-
 --- for config in client.settlements.report_configs:each() do ... end
-function ReportConfigs:each(params, opts)
-  local client = call.self(self, ReportConfigs, NAME .. "each")
-  if params ~= nil then call.table_arg(NAME .. "each", "params", params) end
-  opts = call.opts(NAME .. "each", opts)
-  local base = call.copy(params) or {}
-  return pager.each(function(cursor)
-    local q = call.copy(base)
-    if cursor ~= nil then q.cursor = cursor end
-    return page(client, q, opts)
-  end)
-end
+pager.define(ReportConfigs, { name = NAME:sub(1, -2), page = page })
 
 -- Local checks of a configuration body.
 local function check_config(body)

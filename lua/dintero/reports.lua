@@ -37,27 +37,9 @@ end
 
 --- client.reports:list([{limit=, cursor=}] [, opts]) -> reports, next_cursor, body.
 -- Each report: {id, created_at, report_type, filetype, filename, signed_url}.
-function Reports:list(params, opts)
-  local client = call.self(self, Reports, "reports.list")
-  if params ~= nil then call.table_arg("reports.list", "params", params) end
-  opts = call.opts("reports.list", opts)
-  return page(client, params, opts)
-end
-
 --- for report in client.reports:each([params] [, opts]) do ... end
 -- A failing page raises the err table (see pager.lua).
-function Reports:each(params, opts)
-  local client = call.self(self, Reports, "reports.each")
-  if params ~= nil then call.table_arg("reports.each", "params", params) end
-  opts = call.opts("reports.each", opts)
-  local base = call.copy(params) or {}
-  base.limit = base.limit or EACH_LIMIT
-  return pager.each(function(cursor)
-    local q = call.copy(base)
-    if cursor ~= nil then q.cursor = cursor end
-    return page(client, q, opts)
-  end)
-end
+pager.define(Reports, { name = "reports", page = page, each_limit = EACH_LIMIT })
 
 --- client.reports:generate_test_report([{transaction_ids={...}} or
 -- {number_of_transactions=, date_range={...}}] [, opts]) -> {message}, meta.

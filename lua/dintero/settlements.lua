@@ -56,27 +56,9 @@ end
 -- ["item_created_at.gte"], ["item_created_at.lte"], payment_provider (list),
 -- payout_destination_id, search, and cursor = the next_cursor of the previous
 -- page (its last_evaluated_key; nil after the last page).
-function Settlements:list(filters, opts)
-  local client = call.self(self, Settlements, "settlements.list")
-  if filters ~= nil then call.table_arg("settlements.list", "filters", filters) end
-  opts = call.opts("settlements.list", opts)
-  return page(client, filters, opts)
-end
-
 --- for item in client.settlements:each([filters [, opts]]) do ... end
 -- A failing page raises the err table (see pager.lua).
-function Settlements:each(filters, opts)
-  local client = call.self(self, Settlements, "settlements.each")
-  if filters ~= nil then call.table_arg("settlements.each", "filters", filters) end
-  opts = call.opts("settlements.each", opts)
-  local base = call.copy(filters) or {}
-  base.limit = base.limit or EACH_LIMIT
-  return pager.each(function(cursor)
-    local q = call.copy(base)
-    if cursor ~= nil then q.cursor = cursor end
-    return page(client, q, opts)
-  end)
-end
+pager.define(Settlements, { name = "settlements", page = page, each_limit = EACH_LIMIT })
 
 --- client.settlements:attachment(settlement_id, attachment_id [, opts]) ->
 -- bytes, content_type, meta. The file as sent (CSV, XML, PDF ...).

@@ -87,28 +87,13 @@ end
 -- e.g. { status = {"AUTHORIZED", "CAPTURED"}, ["created_at.gte"] = "2026-01-01",
 -- limit = 50 }; pass the returned cursor back as filters.cursor (or
 -- starting_after) for the next page. next_cursor is nil on the last page.
-function Transactions:list(filters, opts)
-  local client = call.self(self, Transactions, "transactions.list")
-  if filters ~= nil then call.table_arg("transactions.list", "filters", filters) end
-  opts = call.opts("transactions.list", opts)
-  return page(client, filters, opts)
-end
-
 --- for tx in client.transactions:each([filters [, opts]]) do ... end: every
 -- transaction matching the filters, fetched page by page (limit = page size,
 -- 100 by default). A failing page raises the err table (see pager.lua).
-function Transactions:each(filters, opts)
-  local client = call.self(self, Transactions, "transactions.each")
-  if filters ~= nil then call.table_arg("transactions.each", "filters", filters) end
-  opts = call.opts("transactions.each", opts)
-  local base = list_query(filters)
-  base.limit = base.limit or EACH_LIMIT
-  return pager.each(function(cursor)
-    local q = call.copy(base)
-    if cursor ~= nil then q.starting_after = cursor end
-    return page(client, q, opts)
-  end)
-end
+pager.define(Transactions, {
+  name = "transactions", page = page, each_limit = EACH_LIMIT,
+  cursor_key = "starting_after", query = list_query,
+})
 
 -- The answer of a payment write: a Transaction, fetched again after a 202
 -- (or when the answer carries no transaction). If that fetch fails the write
