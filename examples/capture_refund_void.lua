@@ -10,31 +10,17 @@
 -- Against the mock (DINTERO_API_URL=http://127.0.0.1:PORT) it creates and pays
 -- two sessions itself through the mock's control route.
 
--- Running from a source checkout: use the tree's lua/ and the C module of `make build`.
-local root = (arg and arg[0] or ""):match "^(.*)/examples/[^/]*$" or "."
-local tag = rawget(_G, "jit") and "luajit" or _VERSION:match "%d+%.%d+"
-package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
-package.cpath = (os.getenv "DINTERO_BUILD_DIR" or (root .. "/build/" .. tag)) .. "/?.so;" .. package.cpath
+-- Running from a source checkout: examples/example_env.lua makes the tree's
+-- modules loadable and builds the client from the DINTERO_* environment.
+package.path = ((arg and arg[0] or ""):match "^(.*)/[^/]*$" or ".") .. "/?.lua;" .. package.path
+local example = require "example_env"
+local dintero = example.dintero
+local env = example.env
+local account = example.account
+local checkout_url = example.checkout_url
+local client = example.client()
 
-local dintero = require "dintero"
-
-local function env(name, default)
-  local v = os.getenv(name)
-  if v == nil or v == "" then return default end
-  return v
-end
-
-local account = env("DINTERO_ACCOUNT_ID", "T12345678")
-local api_url = env "DINTERO_API_URL"
-local checkout_url = env("DINTERO_CHECKOUT_URL", api_url)
-local client = dintero.new {
-  account_id = account,
-  client_id = env("DINTERO_CLIENT_ID", "mock-client"),
-  client_secret = env("DINTERO_CLIENT_SECRET", "mock-secret"),
-  api_url = api_url, checkout_url = checkout_url,
-}
-
-local function is_mock(u) return u ~= nil and (u:match "^http://127%." or u:match "^http://localhost") end
+local is_mock = example.is_mock
 
 -- A paid (AUTHORIZED) transaction: on the mock, a session paid through its
 -- control route (standing in for the shopper); otherwise the given id.

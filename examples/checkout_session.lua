@@ -9,31 +9,17 @@
 -- Without credentials it uses the mock's (start one with bin/dintero-mock and
 -- point DINTERO_API_URL at it; DINTERO_CHECKOUT_URL defaults to the same URL).
 
--- Running from a source checkout: use the tree's lua/ and the C module of `make build`.
-local root = (arg and arg[0] or ""):match "^(.*)/examples/[^/]*$" or "."
-local tag = rawget(_G, "jit") and "luajit" or _VERSION:match "%d+%.%d+"
-package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
-package.cpath = (os.getenv "DINTERO_BUILD_DIR" or (root .. "/build/" .. tag)) .. "/?.so;" .. package.cpath
-
-local dintero = require "dintero"
-
-local function env(name, default)
-  local v = os.getenv(name)
-  if v == nil or v == "" then return default end
-  return v
-end
-
-local account = env("DINTERO_ACCOUNT_ID", "T12345678")
-local api_url = env "DINTERO_API_URL"
-local client = dintero.new {
-  account_id = account,
-  client_id = env("DINTERO_CLIENT_ID", "mock-client"),
-  client_secret = env("DINTERO_CLIENT_SECRET", "mock-secret"),
-  api_url = api_url,
-  checkout_url = env("DINTERO_CHECKOUT_URL", api_url),
+-- Running from a source checkout: examples/example_env.lua makes the tree's
+-- modules loadable and builds the client from the DINTERO_* environment.
+package.path = ((arg and arg[0] or ""):match "^(.*)/[^/]*$" or ".") .. "/?.lua;" .. package.path
+local example = require "example_env"
+local dintero = example.dintero
+local env = example.env
+local account = example.account
+local client = example.client({
   -- order.amount must add up: checked before sending, and by Dintero
   feature_toggles = { "strict-session-amounts" },
-}
+})
 
 -- Amounts are integers in minor units: 29990 = 299.90 NOK.
 local order = dintero.order.fill {

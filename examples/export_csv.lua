@@ -8,27 +8,13 @@
 --
 -- since (ISO date, default 90 days ago) filters settlements on settled_at.
 
--- Running from a source checkout: use the tree's lua/ and the C module of `make build`.
-local root = (arg and arg[0] or ""):match "^(.*)/examples/[^/]*$" or "."
-local tag = rawget(_G, "jit") and "luajit" or _VERSION:match "%d+%.%d+"
-package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
-package.cpath = (os.getenv "DINTERO_BUILD_DIR" or (root .. "/build/" .. tag)) .. "/?.so;" .. package.cpath
-
-local dintero = require "dintero"
-
-local function env(name, default)
-  local v = os.getenv(name)
-  if v == nil or v == "" then return default end
-  return v
-end
-
-local api_url = env "DINTERO_API_URL"
-local client = dintero.new {
-  account_id = env("DINTERO_ACCOUNT_ID", "T12345678"),
-  client_id = env("DINTERO_CLIENT_ID", "mock-client"),
-  client_secret = env("DINTERO_CLIENT_SECRET", "mock-secret"),
-  api_url = api_url, checkout_url = env("DINTERO_CHECKOUT_URL", api_url),
-}
+-- Running from a source checkout: examples/example_env.lua makes the tree's
+-- modules loadable and builds the client from the DINTERO_* environment.
+package.path = ((arg and arg[0] or ""):match "^(.*)/[^/]*$" or ".") .. "/?.lua;" .. package.path
+local example = require "example_env"
+local dintero = example.dintero
+local env = example.env
+local client = example.client()
 local out_dir = arg[1] or env("DINTERO_OUT_DIR", ".")
 local since = arg[2] or os.date("!%Y-%m-%d", os.time() - 90 * 86400)
 

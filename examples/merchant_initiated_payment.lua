@@ -12,34 +12,18 @@
 -- mock pays it), reads the token from the transaction, then charges it; an
 -- amount ending in 13 is declined by the mock.
 
--- Running from a source checkout: use the tree's lua/ and the C module of `make build`.
-local root = (arg and arg[0] or ""):match "^(.*)/examples/[^/]*$" or "."
-local tag = rawget(_G, "jit") and "luajit" or _VERSION:match "%d+%.%d+"
-package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
-package.cpath = (os.getenv "DINTERO_BUILD_DIR" or (root .. "/build/" .. tag)) .. "/?.so;" .. package.cpath
-
-local dintero = require "dintero"
-
-local function env(name, default)
-  local v = os.getenv(name)
-  if v == nil or v == "" then return default end
-  return v
-end
-
-local account = env("DINTERO_ACCOUNT_ID", "T12345678")
-local api_url = env "DINTERO_API_URL"
-local checkout_url = env("DINTERO_CHECKOUT_URL", api_url)
-local client = dintero.new {
-  account_id = account,
-  client_id = env("DINTERO_CLIENT_ID", "mock-client"),
-  client_secret = env("DINTERO_CLIENT_SECRET", "mock-secret"),
-  api_url = api_url, checkout_url = checkout_url,
-  system = { name = "example-shop", version = "1.0" },
-}
+-- Running from a source checkout: examples/example_env.lua makes the tree's
+-- modules loadable and builds the client from the DINTERO_* environment.
+package.path = ((arg and arg[0] or ""):match "^(.*)/[^/]*$" or ".") .. "/?.lua;" .. package.path
+local example = require "example_env"
+local dintero = example.dintero
+local env = example.env
+local checkout_url = example.checkout_url
+local client = example.client({ system = { name = "example-shop", version = "1.0" } })
 local order_fill = dintero.order.fill
 local PRODUCT = "dintero_psp.creditcard"
 
-local function is_mock(u) return u ~= nil and (u:match "^http://127%." or u:match "^http://localhost") end
+local is_mock = example.is_mock
 
 -- The saved card token: given, or (on the mock) created with a payment-token session.
 local function saved_token()
