@@ -8,13 +8,8 @@
 -- BENCH_N (default 100) is the number of page operations per measure; the
 -- single transaction runs 100x as many, dkjson (pure Lua, much slower) a
 -- twentieth. Times are CPU time (os.clock), GC included, after a warm-up.
-local function lua_tag()
-  if rawget(_G, "jit") then return "luajit" end
-  return (_VERSION:match "Lua (%d+%.%d+)")
-end
-local build_dir = os.getenv "DINTERO_BUILD_DIR" or ("build/" .. lua_tag())
-package.cpath = build_dir .. "/?.so;" .. package.cpath
-package.path = "lua/?.lua;lua/?/init.lua;bench/?.lua;" .. package.path
+package.path = "bench/?.lua;" .. package.path
+require "support.paths"
 
 local json = require("dintero.core").json
 local fixtures = require "fixtures"

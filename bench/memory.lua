@@ -9,13 +9,8 @@
 --   BENCH_N=200 lua5.4 bench/memory.lua (a smoke run: 2 and 200 requests)
 --
 -- BENCH_N (default 100000) is the total number of requests.
-local function lua_tag()
-  if rawget(_G, "jit") then return "luajit" end
-  return (_VERSION:match "Lua (%d+%.%d+)")
-end
-local build_dir = os.getenv "DINTERO_BUILD_DIR" or ("build/" .. lua_tag())
-package.cpath = build_dir .. "/?.so;" .. package.cpath
-package.path = "lua/?.lua;lua/?/init.lua;bench/?.lua;" .. package.path
+package.path = "bench/?.lua;" .. package.path
+require "support.paths"
 
 local common = require "support.common"
 local nginx = require "support.nginx"

@@ -11,13 +11,8 @@
 --
 -- BENCH_N (default 200) is the batch size; BENCH_ROUNDS (default 3, 1 when
 -- BENCH_N < 50) the number of timed batches per concurrency.
-local function lua_tag()
-  if rawget(_G, "jit") then return "luajit" end
-  return (_VERSION:match "Lua (%d+%.%d+)")
-end
-local build_dir = os.getenv "DINTERO_BUILD_DIR" or ("build/" .. lua_tag())
-package.cpath = build_dir .. "/?.so;" .. package.cpath
-package.path = "lua/?.lua;lua/?/init.lua;bench/?.lua;" .. package.path
+package.path = "bench/?.lua;" .. package.path
+require "support.paths"
 
 local common = require "support.common"
 local nginx = require "support.nginx"

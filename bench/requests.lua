@@ -20,13 +20,8 @@
 --
 -- BENCH_N (default 2000) requests per fast peer (dintero, raw libcurl); the
 -- slow peers (luasocket/luasec, curl CLI) make a tenth as many.
-local function lua_tag()
-  if rawget(_G, "jit") then return "luajit" end
-  return (_VERSION:match "Lua (%d+%.%d+)")
-end
-local build_dir = os.getenv "DINTERO_BUILD_DIR" or ("build/" .. lua_tag())
-package.cpath = build_dir .. "/?.so;" .. package.cpath
-package.path = "lua/?.lua;lua/?/init.lua;bench/?.lua;" .. package.path
+package.path = "bench/?.lua;" .. package.path
+require "support.paths"
 
 local common = require "support.common"
 local nginx = require "support.nginx"

@@ -7,12 +7,8 @@
 --   json     core.json.decode of the same body alone (no I/O)
 --
 --   BENCH_N=20000 lua5.4 bench/support/layers.lua
-local function lua_tag()
-  if rawget(_G, "jit") then return "luajit" end
-  return (_VERSION:match "Lua (%d+%.%d+)")
-end
-package.cpath = (os.getenv "DINTERO_BUILD_DIR" or ("build/" .. lua_tag())) .. "/?.so;" .. package.cpath
-package.path = "lua/?.lua;lua/?/init.lua;bench/?.lua;" .. package.path
+package.path = "bench/?.lua;" .. package.path
+require "support.paths"
 
 local common = require "support.common"
 local nginx = require "support.nginx"
