@@ -39,6 +39,7 @@ build = {
     ["dintero"] = "lua/dintero/init.lua",
     ["dintero.mock.app"] = "lua/dintero/mock/app.lua",
     ["dintero.mock.callbacks"] = "lua/dintero/mock/callbacks.lua",
+    ["dintero.mock.checks"] = "lua/dintero/mock/checks.lua",
     ["dintero.mock.faults"] = "lua/dintero/mock/faults.lua",
     ["dintero.mock"] = "lua/dintero/mock/init.lua",
     ["dintero.mock.json"] = "lua/dintero/mock/json.lua",

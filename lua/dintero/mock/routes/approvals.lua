@@ -5,6 +5,11 @@
 -- Test accounts (T...) decide the outcome from markers in payout_destination_description,
 -- as the real service does; an ACTIVE case also enrols the seller in api.state.payouts so
 -- that balances and fund transfers work for it straight away.
+local checks = require "dintero.mock.checks"
+local invalid = checks.invalid
+local is_object = checks.is_object
+local uuid = checks.uuid
+
 local CASE_STATUSES = {
   ACTIVE = true, DECLINED = true, UNDER_MANUAL_REVIEW = true, AUTOMATIC_REVIEW = true,
   WAITING_FOR_SIGNATURE = true, WAITING_FOR_DECLARATION = true, ERROR = true,
@@ -18,25 +23,6 @@ local MARKERS = {
   { "AUTO_APPROVE", "ACTIVE" },
   { "AUTO_DECLINE", "DECLINED" },
 }
-
--- A 400 in the real shape naming the offending field, in the message (for people) and
--- in errors[] (for code, like the real INVALID_REQUEST_PARAMETER answers).
-local function invalid(api, field, why)
-  return api.fail(400, "INVALID_REQUEST_PARAMETER", field .. ": " .. why,
-    { { field = field, description = why } })
-end
-
--- A decoded JSON object: arrays decode to tables too, so `[1]` or `[]` must not pass.
-local function is_object(api, v)
-  return type(v) == "table" and v[1] == nil and getmetatable(v) ~= api.json.array_mt
-end
-
-local function uuid()
-  return (("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx"):gsub("[xy]", function(c)
-    local v = c == "x" and math.random(0, 15) or math.random(8, 11)
-    return ("%x"):format(v)
-  end))
-end
 
 local function cases(api, aid)
   api.state.approvals = api.state.approvals or {}

@@ -3,6 +3,9 @@
 --
 -- The SVG is a placeholder, not Dintero's artwork: one <g id="logo-NAME"> per logo, the
 -- requested width on the root, the template and variant as data attributes.
+local checks = require "dintero.mock.checks"
+local invalid = checks.invalid
+
 local VARIANTS = { colors = true, mono = true, logomark = true, darkcolors = true }
 local TEMPLATES = {
   ["logos.svg"] = "logos",
@@ -20,13 +23,6 @@ local BRAND = {
 
 -- A profile's payment options live in Backoffice; the mock shows a fixed set.
 local PROFILE_LOGOS = { "visa", "mastercard", "vipps", "swish" }
-
--- A 400 in the real shape naming the offending field, in the message (for people) and
--- in errors[] (for code, like the real INVALID_REQUEST_PARAMETER answers).
-local function invalid(api, field, why)
-  return api.fail(400, "INVALID_REQUEST_PARAMETER", field .. ": " .. why,
-    { { field = field, description = why } })
-end
 
 -- Hex without '#' (3, 4, 6 or 8 digits) or rgb()/rgba(); returns the CSS colour.
 local function css_color(c)

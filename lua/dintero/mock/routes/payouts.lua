@@ -10,19 +10,11 @@
 --   }
 -- The real service processes fund transfers asynchronously; the mock applies them at once
 -- so that a test can read the moved balance right after the call.
+local checks = require "dintero.mock.checks"
+local invalid = checks.invalid
+local is_object = checks.is_object
+
 local MAX_LIMIT, DEFAULT_LIMIT = 1000, 10
-
--- A 400 in the real shape naming the offending field, in the message (for people) and
--- in errors[] (for code, like the real INVALID_REQUEST_PARAMETER answers).
-local function invalid(api, field, why)
-  return api.fail(400, "INVALID_REQUEST_PARAMETER", field .. ": " .. why,
-    { { field = field, description = why } })
-end
-
--- A decoded JSON object: arrays decode to tables too, so `[1]` or `[]` must not pass.
-local function is_object(api, v)
-  return type(v) == "table" and v[1] == nil and getmetatable(v) ~= api.json.array_mt
-end
 
 -- A JSON number may decode as a float (10.0, 10.5); an amount is valid when integral
 -- and is kept as a Lua integer so that it goes back on the wire without a fraction.

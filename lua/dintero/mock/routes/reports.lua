@@ -5,27 +5,13 @@
 --   api.state.reports[aid]        = { ReportMetadata items, any order }
 -- Both lists page with an id cursor: `starting_after` is the id of the last item of the
 -- previous page, and the response carries it only when more items follow.
+local checks = require "dintero.mock.checks"
+local invalid = checks.invalid
+local is_object = checks.is_object
+local uuid = checks.uuid
+
 local FILETYPES = { csv = true, xlsx = true, pdf = true, json = true }
 local DESTINATION_TYPES = { account_email = true, email = true }
-
--- A 400 in the real shape naming the offending field, in the message (for people) and
--- in errors[] (for code, like the real INVALID_REQUEST_PARAMETER answers).
-local function invalid(api, field, why)
-  return api.fail(400, "INVALID_REQUEST_PARAMETER", field .. ": " .. why,
-    { { field = field, description = why } })
-end
-
--- A decoded JSON object: arrays decode to tables too, so `[1]` or `[]` must not pass.
-local function is_object(api, v)
-  return type(v) == "table" and v[1] == nil and getmetatable(v) ~= api.json.array_mt
-end
-
-local function uuid()
-  return (("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx"):gsub("[xy]", function(c)
-    local v = c == "x" and math.random(0, 15) or math.random(8, 11)
-    return ("%x"):format(v)
-  end))
-end
 
 local function list_of(api, area, aid)
   api.state[area] = api.state[area] or {}

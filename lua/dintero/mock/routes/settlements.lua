@@ -5,20 +5,12 @@
 -- sorted on every request, so routes and the seed may append freely.
 -- Attachment bytes are not stored: they are rendered from the settlement on download, so
 -- they always agree with the item the client listed.
+local checks = require "dintero.mock.checks"
+local invalid = checks.invalid
+local is_object = checks.is_object
+
 local MAX_LIMIT, DEFAULT_LIMIT = 1000, 10
 local DAY = 86400
-
--- A 400 in the real shape naming the offending field, in the message (for people) and
--- in errors[] (for code, like the real INVALID_REQUEST_PARAMETER answers).
-local function invalid(api, field, why)
-  return api.fail(400, "INVALID_REQUEST_PARAMETER", field .. ": " .. why,
-    { { field = field, description = why } })
-end
-
--- A decoded JSON object: arrays decode to tables too, so `[1]` or `[]` must not pass.
-local function is_object(api, v)
-  return type(v) == "table" and v[1] == nil and getmetatable(v) ~= api.json.array_mt
-end
 
 local function settlements_of(api, aid)
   api.state.settlements = api.state.settlements or {}
