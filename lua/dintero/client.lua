@@ -31,8 +31,10 @@ local SYSTEM_HEADERS = {
 }
 
 --- The header lines every request carries, built once.
+-- The User-Agent travels as one of these lines rather than through libcurl's
+-- CURLOPT_USERAGENT, which formats the header anew on every request.
 local function static_headers(o)
-  local lines = { "Accept: application/json", "Expect:" }
+  local lines = { "Accept: application/json", "Expect:", "User-Agent: " .. o.user_agent }
   for _, pair in ipairs(SYSTEM_HEADERS) do
     local v = o.system and o.system[pair[1]]
     if v then lines[#lines + 1] = pair[2] .. ": " .. v end
@@ -68,7 +70,7 @@ function M.new(opts)
   o.user_agent = o.user_agent or default_user_agent()
   local transport = core.transport {
     timeout = o.timeout, connect_timeout = o.connect_timeout, ca_file = o.ca_file, proxy = o.proxy,
-    user_agent = o.user_agent, max_response_bytes = o.max_response_bytes,
+    max_response_bytes = o.max_response_bytes,
     max_header_bytes = o.max_header_bytes, max_header_count = o.max_header_count,
     client_id = o.client_id, client_secret = o.client_secret,
   }

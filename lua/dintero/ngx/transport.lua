@@ -145,8 +145,9 @@ local function request_bytes(self, req, u)
   end
   local auth, err = auth_line(self, req.auth)
   if not auth then return nil, err end
-  local extra = { "User-Agent: " .. self.user_agent }
-  if auth ~= "" then extra[2] = auth end
+  -- The User-Agent is one of req.headers (the client's static lines).
+  local extra = {}
+  if auth ~= "" then extra[1] = auth end
   return http.request_text(req.method, u, req.headers, extra, body or "")
 end
 
@@ -307,7 +308,6 @@ function M.wrap(curl, o)
   local self = setmetatable({
     _curl = curl,
     connect_ms = ms(o.connect_timeout), timeout_ms = ms(o.timeout),
-    user_agent = o.user_agent or ("dintero-lua/" .. core.version),
     limits = { max_header_bytes = o.max_header_bytes, max_header_count = o.max_header_count,
       max_response_bytes = o.max_response_bytes },
     _lock = require("dintero.ngx.token_lock").new(o.connect_timeout + o.timeout),
