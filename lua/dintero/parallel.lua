@@ -5,7 +5,6 @@
 -- for. Results come back in the order of the specs.
 local core = require "dintero.core"
 local request = require "dintero.request"
-local response_error = require "dintero.response_error"
 local retry = require "dintero.retry"
 
 local M = {}
@@ -34,19 +33,21 @@ local function round(client, specs, built, out, todo, state)
   local again, wait = {}, 0
   for j, i in ipairs(todo) do
     local res, spec = results[j], specs[i]
+    local delay, after
     if not res.fail and res.status >= 200 and res.status < 300 then
-      out[i] = result_ok(res.body, { status = res.status, headers = request.headers(res), pending = res.status == 202 or nil,
-        request_id = response_error.request_id(res), attempts = state.attempt })
+      out[i] = result_ok(res.body, request.meta(res, state.attempt))
     elseif res.status == 401 and spec.auth == true and not state.replayed[i] then
       state.replayed[i] = true
       client._transport:drop_token(res.token_generation)
       again[#again + 1] = i
-    elseif state.attempt <= client.options.retries and retry.retryable(spec.class, res)
-      and retry.delay(state.attempt, res, client.options) then
-      wait = math.max(wait, (retry.delay(state.attempt, res, client.options)))
-      again[#again + 1] = i
     else
-      out[i] = result_fail(response_error.build(spec, res))
+      delay, after = retry.next_delay(spec.class, res, state.attempt, client.options)
+      if delay then
+        wait = math.max(wait, delay)
+        again[#again + 1] = i
+      else
+        out[i] = result_fail(request.failure(spec, res, after))
+      end
     end
   end
   return again, wait

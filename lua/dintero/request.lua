@@ -116,7 +116,17 @@ function M.headers(res)
   return setmetatable(res.headers or {}, HEADERS_MT)
 end
 
-local function meta(res, attempt)
+--- The fail triple of an attempt that will not be sent again; after is the
+-- Retry-After that was longer than the caller allows, if any.
+function M.failure(spec, res, after)
+  local kind = spec.error_kind or ((res.status == 401 and spec.auth == true) and "auth" or nil)
+  local r1, r2, r3 = response_error.build(spec, res, kind)
+  if after and r3 then r3.retry_after = after end
+  return r1, r2, r3
+end
+
+--- The meta table of a successful attempt.
+function M.meta(res, attempt)
   return {
     status = res.status, headers = M.headers(res), content_type = res.content_type,
     request_id = response_error.request_id(res), pending = res.status == 202 or nil,
@@ -139,7 +149,7 @@ function M.send(client, spec, req)
     local res = transport:perform(req)
     if succeeded(res) then
       log(client, spec, res, attempt)
-      return res.body, meta(res, attempt)
+      return res.body, M.meta(res, attempt)
     end
     if res.status == 401 and spec.auth == true and not replayed then
       -- Drop the token only if it is still the one this attempt used: a
@@ -149,17 +159,9 @@ function M.send(client, spec, req)
       log(client, spec, res, attempt, { will_replay = true })
       attempt = attempt - 1
     else
-      local delay, after
-      if attempt <= o.retries and retry.retryable(spec.class, res) then
-        delay, after = retry.delay(attempt, res, o)
-      end
+      local delay, after = retry.next_delay(spec.class, res, attempt, o)
       log(client, spec, res, attempt, { retry_in = delay })
-      if not delay then
-        local kind = spec.error_kind or ((res.status == 401 and spec.auth == true) and "auth" or nil)
-        local r1, r2, r3 = response_error.build(spec, res, kind)
-        if after and r3 then r3.retry_after = after end
-        return r1, r2, r3
-      end
+      if not delay then return M.failure(spec, res, after) end
       client._sleep(delay)
     end
   end

@@ -56,4 +56,13 @@ function M.delay(attempt, res, o, random)
   return backoff / 2 + (random or math.random)() * backoff / 2
 end
 
+--- The one decision both request loops (request.lua, parallel.lua) take after
+-- a failed attempt: seconds to wait before sending it again, or nil to give
+-- up. The second value is the server's Retry-After when it asked for more than
+-- max_retry_after (the caller reports it as err.retry_after).
+function M.next_delay(class, res, attempt, o)
+  if attempt > o.retries or not M.retryable(class, res) then return nil end
+  return M.delay(attempt, res, o)
+end
+
 return M
