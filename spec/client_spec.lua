@@ -159,6 +159,42 @@ describe("client requests", function()
     c:close()
   end)
 
+  it("lets a call's own header replace a client header, without changing the next call's", function()
+    local c = new_client { system = { name = "shop" } }
+    assert.truthy(c:request { method = "GET", host = "checkout", path = "/v1/transactions",
+      headers = { ["Dintero-System-Name"] = "kiosk", ["X-Trace"] = "t1" } })
+    local h = last_request("^/v1/transactions$").headers
+    assert.equal("kiosk", h["dintero-system-name"])
+    assert.equal("t1", h["x-trace"])
+    assert.truthy(c:request { method = "GET", host = "checkout", path = "/v1/transactions" })
+    h = last_request("^/v1/transactions$").headers
+    assert.equal("shop", h["dintero-system-name"])
+    assert.is_nil(h["x-trace"])
+    c:close()
+  end)
+
+  it("sends Content-Type with a body once, and a call's own Content-Type instead of it", function()
+    local body = client:request { method = "POST", host = "checkout", path = "/v1/sessions-profile",
+      body = { url = { return_url = "https://shop.example/return" }, order = { amount = 100, currency = "NOK" } },
+      headers = { ["content-type"] = "application/json; charset=utf-8" } }
+    local r = last_request "^/v1/sessions%-profile$"
+    assert.truthy(r, tostring(body))
+    assert.equal("application/json; charset=utf-8", r.headers["content-type"])
+  end)
+
+  it("fills every placeholder of a path template, again and again", function()
+    for i = 1, 3 do
+      local _, _, err = client:request { method = "GET", host = "checkout",
+        path = "/v1/transactions/{id}/x/{n}/tail", params = { id = "T" .. i, n = i } }
+      assert.equal(404, err.status)
+      assert.equal("/v1/transactions/T" .. i .. "/x/" .. i .. "/tail", last_request("^/v1/transactions/T").path)
+    end
+    local _, msg, err = client:request { method = "GET", host = "checkout",
+      path = "/v1/transactions/{id}/x/{n}", params = { id = "T1" } }
+    assert.equal("validation", err.kind)
+    assert.matches("path parameter n is missing", msg, 1, true)
+  end)
+
   it("returns API errors as the fail triple with Dintero's code and the request id", function()
     local body, msg, err = client:request { method = "GET", host = "checkout", path = "/v1/transactions/{id}",
       params = { id = "T12345678.missing" } }

@@ -118,6 +118,16 @@ static int set_method(CURL *e, const char *method, size_t body_len) {
   return -1;
 }
 
+/* Whether list already holds exactly these lines: consecutive requests
+ * mostly send the same headers, and rebuilding the list costs two
+ * allocations per line. */
+static int same_lines(const struct curl_slist *list, const char *const *headers) {
+  for (; headers && *headers; headers++, list = list->next) {
+    if (list == NULL || strcmp(list->data, *headers) != 0) return 0;
+  }
+  return list == NULL;
+}
+
 int dhttp_prepare(dhttp_conn *c, const char *method, const char *url, const char *const *headers,
                   int fresh) {
   CURL *e = c->easy;
@@ -127,17 +137,19 @@ int dhttp_prepare(dhttp_conn *c, const char *method, const char *url, const char
   c->header_count = 0;
   c->overflow = 0;
   c->errbuf[0] = '\0';
-  curl_slist_free_all(c->req_headers);
-  c->req_headers = NULL;
-  for (; headers && *headers; headers++) {
-    struct curl_slist *next = curl_slist_append(list, *headers);
-    if (next == NULL) {
-      curl_slist_free_all(list);
-      return -1;
+  if (!same_lines(c->req_headers, headers)) {
+    curl_slist_free_all(c->req_headers);
+    c->req_headers = NULL;
+    for (; headers && *headers; headers++) {
+      struct curl_slist *next = curl_slist_append(list, *headers);
+      if (next == NULL) {
+        curl_slist_free_all(list);
+        return -1;
+      }
+      list = next;
     }
-    list = next;
+    c->req_headers = list;
   }
-  c->req_headers = list;
   if (set_method(e, method, c->send.len) != 0) return -1;
   if (strcmp(method, "GET") != 0 && !(strcmp(method, "DELETE") == 0 && c->send.len == 0)) {
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->send.len ? c->send.data : "");

@@ -30,16 +30,21 @@ local SYSTEM_HEADERS = {
   { "plugin_name", "Dintero-System-Plugin-Name" }, { "plugin_version", "Dintero-System-Plugin-Version" },
 }
 
---- The header lines every request carries, built once.
+--- The header lines every request carries, built once: the set for requests
+-- without a body and the set for requests with one (Content-Type, and an
+-- empty Expect: that stops libcurl's 100-continue round trip). The transport
+-- only reads these lists, so calls without headers of their own share them.
 -- The User-Agent travels as one of these lines rather than through libcurl's
 -- CURLOPT_USERAGENT, which formats the header anew on every request.
 local function static_headers(o)
-  local lines = { "Accept: application/json", "Expect:", "User-Agent: " .. o.user_agent }
+  local lines = { "Accept: application/json", "User-Agent: " .. o.user_agent }
   for _, pair in ipairs(SYSTEM_HEADERS) do
     local v = o.system and o.system[pair[1]]
     if v then lines[#lines + 1] = pair[2] .. ": " .. v end
   end
-  return lines
+  local with_body = { "Content-Type: application/json", "Expect:" }
+  for _, line in ipairs(lines) do with_body[#with_body + 1] = line end
+  return lines, with_body
 end
 
 local function ngx_available()
@@ -74,11 +79,13 @@ function M.new(opts)
     max_header_bytes = o.max_header_bytes, max_header_count = o.max_header_count,
     client_id = o.client_id, client_secret = o.client_secret,
   }
+  local plain_lines, body_lines = static_headers(o)
   local self = setmetatable({
     account_id = o.account_id,
     options = public_options(o),
     _transport = transport,
-    _static_headers = static_headers(o),
+    _static_headers = plain_lines,
+    _static_body_headers = body_lines,
     _sleep = core.sleep,
   }, Client)
   -- Inside OpenResty the cosocket transport wraps the libcurl one: it sends

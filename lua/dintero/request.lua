@@ -15,26 +15,30 @@ local function validation(message)
   return core.fail { kind = "validation", message = message, retryable = false }
 end
 
--- The client's static lines (Accept, Dintero-System-*) plus the call's own
--- headers; a call's header replaces a static one of the same name, so a
--- per-call system name overrides the client's instead of joining it.
+local function header_name(line)
+  return line:match("^[^:]+"):lower()
+end
+
+-- The client's static lines plus the call's own headers; a call's header
+-- replaces a static one of the same name, so a per-call system name overrides
+-- the client's instead of joining it. A call without headers of its own gets
+-- the client's shared list as it is (no per-request copy).
 local function header_lines(client, spec, has_body)
+  local static = has_body and client._static_body_headers or client._static_headers
+  if spec.headers == nil then return static end
   local lines, own = {}, {}
-  if spec.headers then
-    for name, value in pairs(spec.headers) do
-      if type(name) ~= "string" or not name:match "^[%w%-]+$" then
-        return nil, "header name " .. tostring(name) .. " is not a valid token"
-      end
-      if type(value) == "table" then value = table.concat(value, ",") end
-      value = tostring(value)
-      if value:find "[%z\r\n]" then return nil, "header " .. name .. " contains CR, LF or NUL" end
-      own[name:lower()] = name .. ": " .. value
+  for name, value in pairs(spec.headers) do
+    if type(name) ~= "string" or not name:match "^[%w%-]+$" then
+      return nil, "header name " .. tostring(name) .. " is not a valid token"
     end
+    if type(value) == "table" then value = table.concat(value, ",") end
+    value = tostring(value)
+    if value:find "[%z\r\n]" then return nil, "header " .. name .. " contains CR, LF or NUL" end
+    own[name:lower()] = name .. ": " .. value
   end
-  for _, line in ipairs(client._static_headers) do
-    if not own[line:match("^[^:]+"):lower()] then lines[#lines + 1] = line end
+  for _, line in ipairs(static) do
+    if not own[header_name(line)] then lines[#lines + 1] = line end
   end
-  if has_body then lines[#lines + 1] = "Content-Type: application/json" end
   for _, line in pairs(own) do lines[#lines + 1] = line end
   return lines
 end

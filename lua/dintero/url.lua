@@ -41,21 +41,38 @@ function M.query_value(v)
   return (v:gsub("[^%w%-%._~]", hex))
 end
 
+-- A path template split once into literal text and parameter names:
+-- "/v1/transactions/{id}/capture" -> { "/v1/transactions/", "id", "/capture" }
+-- (odd positions literal, even positions names). The templates are the
+-- library's own constants, so the cache stays as small as the API.
+local compiled = {}
+
+local function compile(template)
+  local parts, at = {}, 1
+  for s, name, e in template:gmatch "(){([%w_]+)}()" do
+    parts[#parts + 1] = template:sub(at, s - 1)
+    parts[#parts + 1] = name
+    at = e
+  end
+  parts[#parts + 1] = template:sub(at)
+  compiled[template] = parts
+  return parts
+end
+
 --- Fills {name} placeholders of a path template from params.
 function M.path(template, params)
-  local err
-  local out = template:gsub("{([%w_]+)}", function(name)
-    if err then return "" end
+  local parts = compiled[template] or compile(template)
+  local n = #parts
+  if n == 1 then return parts[1] end
+  local out = parts[1]
+  for i = 2, n, 2 do
+    local name = parts[i]
     local v = params and params[name]
-    if v == nil then
-      err = "path parameter " .. name .. " is missing"
-      return ""
-    end
-    local s, e = M.segment(name, v)
-    if not s then err = e return "" end
-    return s
-  end)
-  if err then return nil, err end
+    if v == nil then return nil, "path parameter " .. name .. " is missing" end
+    local s, err = M.segment(name, v)
+    if not s then return nil, err end
+    out = out .. s .. parts[i + 1]
+  end
   return out
 end
 
