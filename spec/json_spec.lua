@@ -639,6 +639,76 @@ describe("dintero.json", function()
     end)
   end)
 
+
+  -- The decoder keeps recent object keys in a cache of 512 slots (src/ljson_keys.c):
+  -- whatever it holds, every key must come back exactly as written.
+  describe("key cache", function()
+    local function object_with(keys)
+      local parts = {}
+      for i, k in ipairs(keys) do parts[i] = ('"%s":%d'):format(k, i) end
+      return "{" .. table.concat(parts, ",") .. "}"
+    end
+
+    local function check_keys(keys)
+      local v = assert(json.decode(object_with(keys)))
+      local count = 0
+      for _ in pairs(v) do count = count + 1 end
+      assert.are.equal(#keys, count)
+      for i, k in ipairs(keys) do assert.are.equal(i, v[k], k) end
+    end
+
+    it("returns the right key when thousands of keys share 512 slots", function()
+      local keys = {}
+      for i = 1, 5000 do keys[i] = ("k%d_%s"):format(i, ("x"):rep(i % 37)) end
+      for _ = 1, 3 do check_keys(keys) end
+    end)
+
+    it("tells apart keys that share their length and outer bytes", function()
+      local keys = {}
+      -- 17 bytes each, the same first and last 8: all of them hash to one slot.
+      for i = 32, 126 do
+        if i ~= 34 and i ~= 92 then keys[#keys + 1] = "prefix__" .. string.char(i) .. "__suffix" end
+      end
+      check_keys(keys)
+      check_keys { "a", "b", "ab", "ba", "aa", "address_line", "address_line_2", "" }
+    end)
+
+    it("handles keys at and around the 40-byte limit, escaped and non-ASCII keys", function()
+      local keys = {}
+      for n = 36, 44 do keys[#keys + 1] = ("k"):rep(n) end
+      for n = 36, 44 do keys[#keys + 1] = ("k"):rep(n - 1) .. "z" end
+      check_keys(keys)
+      local v = assert(json.decode('{"a\\u0062c": 1, "abc2": 2, "\195\184st": 3, "\\"q\\"": 4}'))
+      assert.are.equal(1, v.abc)
+      assert.are.equal(2, v.abc2)
+      assert.are.equal(3, v["\195\184st"])
+      assert.are.equal(4, v['"q"'])
+    end)
+
+    it("keeps memory bounded when every document brings new keys", function()
+      local function churn(from)
+        for d = from, from + 199 do
+          local keys = {}
+          for i = 1, 100 do keys[i] = ("doc%d_key%d"):format(d, i) end
+          assert(json.decode(object_with(keys)))
+        end
+        collectgarbage "collect"
+        collectgarbage "collect"
+        return collectgarbage "count"
+      end
+      local first = churn(0)
+      local later = churn(200)
+      for r = 2, 5 do later = math.max(later, churn(r * 200)) end
+      -- 512 anchored keys of at most 40 bytes are about 50 KiB at worst.
+      assert.is_true(later - first < 64, ("grew %.1f KiB"):format(later - first))
+    end)
+
+    it("is per Lua state and survives a full collection", function()
+      check_keys { "id", "amount", "currency" }
+      collectgarbage "collect"
+      check_keys { "id", "amount", "currency" }
+    end)
+  end)
   describe("locale", function()
     it("reads and writes '.' whatever LC_NUMERIC says", function()
       local old = os.setlocale(nil, "numeric")

@@ -39,6 +39,8 @@ typedef struct dec {
   const unsigned char *start, *p, *end;
   int depth, max_depth;
   int mt_idx; /* stack index of the array marker metatable */
+  int keys_idx; /* stack index of the key cache's anchor table */
+  djson_keys *keys;
   char *err;
   size_t errlen;
 } dec;
@@ -209,6 +211,19 @@ static int string_value(dec *d) {
     if (*p == '\\') return string_escaped(d, start, p);
     if ((p = scan_plain(d, p)) == NULL) return -1;
   }
+}
+
+/* An object key at d->p (the opening quote): pushes it. Plain ASCII keys,
+ * which is nearly all of them, come from the key cache (ljson_keys.c). */
+static int key_value(dec *d) {
+  const unsigned char *start = d->p + 1, *p = start, *end = d->end;
+  while (p < end && djson_plain[*p]) p++;
+  if (LIKELY(p < end && *p == '"')) {
+    djson_keys_pushkey(d->L, d->keys, d->keys_idx, (const char *)start, (size_t)(p - start));
+    d->p = p + 1;
+    return 0;
+  }
+  return string_value(d);
 }
 
 /* ---- numbers ------------------------------------------------------------ */
@@ -419,7 +434,7 @@ static int object_value(dec *d) {
   for (;;) {
     if (!tab && !lua_checkstack(L, 4)) return fail(d, d->p, "nesting too deep for the Lua stack");
     if (d->p >= d->end || *d->p != '"') return expected(d, d->p, "a string key in object");
-    if (string_value(d)) return -1;
+    if (key_value(d)) return -1;
     d->p = skip_ws(d->p, d->end);
     if (d->p >= d->end || *d->p != ':') return expected(d, d->p, "':' after object key");
     d->p++;
@@ -486,16 +501,19 @@ int djson_decode_ex(lua_State *L, const char *s, size_t len, int max_depth, char
   d.max_depth = max_depth;
   d.err = err;
   d.errlen = errlen;
-  if (!lua_checkstack(L, 4)) {
+  if (!lua_checkstack(L, 5)) {
     fail(&d, d.p, "Lua stack exhausted");
     return 0;
   }
   djson_push_array_mt(L);
   d.mt_idx = base + 1;
+  d.keys = djson_keys_push(L);
+  d.keys_idx = base + 2;
   if (value(&d) == 0) {
     d.p = skip_ws(d.p, d.end);
     if (d.p == d.end) {
       lua_replace(L, d.mt_idx);
+      lua_settop(L, base + 1);
       return 1;
     }
     expected(&d, d.p, "end of input after the value");

@@ -1,0 +1,84 @@
+/*
+ * ljson_keys.c - the decoder's cache of object keys.
+ *
+ * Why: a Dintero response is mostly object keys, the same few hundred names
+ * in every response ("id", "amount", "currency", "items" ...). Pushing a key
+ * with lua_pushlstring hashes all of its bytes and walks Lua's string table;
+ * that was about a third of the instructions of decoding a transaction. The
+ * cache remembers recently decoded keys by a cheap hash of their length and
+ * outer bytes and pushes a hit with one lua_rawgeti from an array.
+ *
+ * Owns: one full userdata per Lua state (in the registry) holding the slots,
+ * whose user value is the anchor table. Each cached key is a Lua string kept
+ * alive by the anchor table, so the pointer a slot keeps into its bytes stays
+ * valid (no Lua collector moves strings); all of it is Lua memory and goes
+ * with the state. At most DJSON_KEY_SLOTS keys of at most DJSON_KEY_MAX bytes
+ * are held (about 50 KiB at worst).
+ *
+ * Invariant: a slot is valid only while len != 0 and s points into the
+ * string anchored at the same index; a slot is emptied before its anchor is
+ * replaced, so a memory error in between leaves it empty, never dangling.
+ */
+#include "ljson_internal.h"
+
+#include <string.h>
+
+#define KEYS_REGISTRY "dintero.json.keys"
+
+struct djson_keys {
+  const char *s[DJSON_KEY_SLOTS];
+  size_t len[DJSON_KEY_SLOTS];
+};
+
+djson_keys *djson_keys_push(lua_State *L) {
+  djson_keys *k;
+  lua_getfield(L, LUA_REGISTRYINDEX, KEYS_REGISTRY);
+  k = lua_touserdata(L, -1);
+  if (k == NULL) {
+    lua_pop(L, 1);
+    k = dcompat_newuserdata(L, sizeof *k);
+    memset(k, 0, sizeof *k);
+    lua_createtable(L, DJSON_KEY_SLOTS, 0);
+    dcompat_setuservalue(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEYS_REGISTRY);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEYS_REGISTRY);
+  }
+  dcompat_getuservalue(L, -1);
+  lua_remove(L, -2);
+  return k;
+}
+
+/* Length and the first and last 8 bytes (fewer for short keys), mixed by a
+ * multiply: O(1) whatever the key's length, and keys that share a prefix
+ * ("address_line", "address_line_2") still land apart. */
+static unsigned slot_of(const char *s, size_t n) {
+  uint64_t a = 0, b = 0, h;
+  if (n >= 8) {
+    memcpy(&a, s, 8);
+    memcpy(&b, s + n - 8, 8);
+  } else {
+    size_t i;
+    for (i = 0; i < n; i++) a = (a << 8) | (unsigned char)s[i];
+  }
+  h = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ (uint64_t)n) * UINT64_C(0xFF51AFD7ED558CCD);
+  return (unsigned)(h >> 32) & (DJSON_KEY_SLOTS - 1);
+}
+
+void djson_keys_pushkey(lua_State *L, djson_keys *k, int anchors, const char *s, size_t n) {
+  unsigned slot;
+  if (n == 0 || n > DJSON_KEY_MAX) {
+    lua_pushlstring(L, s, n);
+    return;
+  }
+  slot = slot_of(s, n);
+  if (k->len[slot] == n && memcmp(k->s[slot], s, n) == 0) {
+    lua_rawgeti(L, anchors, (lua_Integer)slot + 1);
+    return;
+  }
+  lua_pushlstring(L, s, n);
+  k->len[slot] = 0;
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, anchors, (lua_Integer)slot + 1);
+  k->s[slot] = lua_tostring(L, -1);
+  k->len[slot] = n;
+}
