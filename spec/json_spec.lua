@@ -306,6 +306,37 @@ describe("dintero.json", function()
   end)
 
   describe("strings", function()
+    -- Strings are scanned eight bytes at a time: every byte value must be
+    -- seen wherever it falls in a word, as a value and as a key.
+    it("treats each byte the same at every offset of a long string", function()
+      for at = 0, 17 do
+        local left, right = ("a"):rep(at), ("q"):rep(20 - at) -- "\\q" is no escape
+        for byte = 0, 127 do
+          local c = string.char(byte)
+          local raw = left .. c .. right
+          local v, msg = json.decode('"' .. raw .. '"')
+          local k = json.decode('{"' .. raw .. '":1}')
+          if byte < 32 then
+            assert.is_nil(v)
+            assert.matches(("control character 0x%02X in string"):format(byte), msg, 1, true)
+            assert.matches("at byte " .. (at + 2), msg, 1, true)
+            assert.is_nil(k)
+          elseif c == '"' or c == "\\" then
+            assert.is_nil(v, raw)
+          else
+            assert.are.equal(raw, v)
+            assert.are.equal(1, k[raw])
+          end
+          assert.are.equal(raw, json.decode(json.encode(raw)))
+        end
+        local utf8 = left .. "\195\184" .. right
+        assert.are.equal(utf8, json.decode('"' .. utf8 .. '"'))
+        assert.are.equal('"' .. utf8 .. '"', json.encode(utf8))
+        assert.is_nil(json.decode('"' .. left .. "\255" .. right .. '"'))
+        assert.is_nil(json.encode(left .. "\255" .. right))
+      end
+    end)
+
     it("decodes every escape", function()
       assert.are.equal('"\\/\b\f\n\r\t', json.decode [["\"\\\/\b\f\n\r\t"]])
       assert.are.equal("A", json.decode [["\u0041"]])

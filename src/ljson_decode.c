@@ -131,7 +131,7 @@ static int unicode_escape(dec *d, const unsigned char **pp, char *o) {
 static const unsigned char *scan_plain(dec *d, const unsigned char *p) {
   const unsigned char *end = d->end;
   for (;;) {
-    while (p < end && djson_plain[*p]) p++;
+    p = djson_plain_run(p, end);
     if (p >= end || *p == '"' || *p == '\\') return p;
     if (*p >= 0x80) {
       int n = djson_utf8_seq(p, end);
@@ -201,7 +201,7 @@ bad:
 static int string_value(dec *d) {
   const unsigned char *start = d->p + 1, *p = start, *end = d->end;
   for (;;) {
-    while (p < end && djson_plain[*p]) p++;
+    p = djson_plain_run(p, end);
     if (UNLIKELY(p >= end)) return fail(d, start - 1, "unterminated string");
     if (LIKELY(*p == '"')) {
       lua_pushlstring(d->L, (const char *)start, (size_t)(p - start));
@@ -217,7 +217,7 @@ static int string_value(dec *d) {
  * which is nearly all of them, come from the key cache (ljson_keys.c). */
 static int key_value(dec *d) {
   const unsigned char *start = d->p + 1, *p = start, *end = d->end;
-  while (p < end && djson_plain[*p]) p++;
+  p = djson_plain_run(p, end);
   if (LIKELY(p < end && *p == '"')) {
     djson_keys_pushkey(d->L, d->keys, d->keys_idx, (const char *)start, (size_t)(p - start));
     d->p = p + 1;

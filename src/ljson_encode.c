@@ -175,7 +175,7 @@ static int string_out(enc *e, const char *str, size_t n, const char *what) {
   e->out->data[e->out->len++] = '"';
   while (p < end) {
     const unsigned char *run = p;
-    while (p < end && djson_plain[*p]) p++;
+    p = djson_plain_run(p, end);
     while (p < end && *p >= 0x80) {
       int k = djson_utf8_seq(p, end);
       if (k == 0) {
@@ -184,7 +184,7 @@ static int string_out(enc *e, const char *str, size_t n, const char *what) {
         return fail(e, "invalid UTF-8%s", at);
       }
       p += k;
-      while (p < end && djson_plain[*p]) p++;
+      p = djson_plain_run(p, end);
     }
     if (put(e, (const char *)run, (size_t)(p - run)) != 0) return oom(e);
     if (p < end && *p < 0x80) {

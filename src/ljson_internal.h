@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ljson.h"
 
@@ -75,6 +76,26 @@ int djson_strtod(const char *s, size_t len, double *out);
 /* 1 for the bytes a JSON string may hold verbatim, on both the decode and the
  * encode side: 0x20..0x7F except '"' and '\\'. */
 extern const unsigned char djson_plain[256];
+
+/* The end of the run of djson_plain bytes that starts at p (at most end).
+ * Eight bytes at a time where the byte order allows: a word holds a byte
+ * that ends the run when one of its bytes is below 0x20, is '"' or '\\', or
+ * has the top bit set. The subtractions can only flag wrongly above a byte
+ * that truly ends the run, so the lowest flag is exact. */
+static inline const unsigned char *djson_plain_run(const unsigned char *p, const unsigned char *end) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  while (end - p >= 8) {
+    uint64_t x, stop;
+    memcpy(&x, p, 8);
+    stop = ((x - 0x20 * ones) | ((x ^ (0x22 * ones)) - ones) | ((x ^ (0x5C * ones)) - ones) | x) & highs;
+    if (stop) return p + (__builtin_ctzll(stop) >> 3);
+    p += 8;
+  }
+#endif
+  while (p < end && djson_plain[*p]) p++;
+  return p;
+}
 
 /* Exact powers of ten that a double holds (10^0..10^22). */
 extern const double djson_pow10[23];
