@@ -41,7 +41,7 @@ FUZZ_RUN_FLAGS := -print_final_stats=1 -timeout=20
 FUZZ_NAMES := $(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/,$(FUZZ_NAMES))
 FUZZ_HDR := $(wildcard src/*.h)
-FUZZ_JSON_SRC := src/ljson.c src/ljson_decode.c src/ljson_encode.c src/ljson_keys.c src/buf.c
+FUZZ_JSON_SRC := src/ljson.c src/ljson_decode.c src/ljson_encode.c src/strcache.c src/buf.c
 
 # (fuzz-run-% is a pattern rule, so it must not be .PHONY: make skips the
 # implicit rule search for phony targets.)

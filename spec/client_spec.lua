@@ -206,6 +206,19 @@ describe("client requests", function()
     assert.is_false(err.retryable)
   end)
 
+  it("gives each response its own header values, however often the names repeat", function()
+    local seen = {}
+    for _ = 1, 600 do
+      local _, meta = client:request { method = "GET", host = "checkout", path = "/v1/transactions" }
+      local id = meta.headers["request-id"]
+      assert.truthy(id)
+      assert.equal(id, meta.request_id)
+      assert.is_nil(seen[id], "request id repeated: " .. id)
+      seen[id] = true
+      assert.matches("json", meta.headers["content-type"])
+    end
+  end)
+
   it("reads response headers case-insensitively", function()
     local _, meta = client:request { method = "GET", host = "checkout", path = "/v1/transactions" }
     assert.truthy(meta.headers["content-type"])

@@ -12,6 +12,7 @@
 #include "headers.h"
 #include "ljson.h"
 #include "lclient.h"
+#include "strcache.h"
 
 static int has_crlf(const char *s, size_t n) {
   return memchr(s, '\r', n) != NULL || memchr(s, '\n', n) != NULL || memchr(s, '\0', n) != NULL;
@@ -68,11 +69,19 @@ const char *dclient_prepare(lua_State *L, dclient *c, dhttp_conn *conn, int r, c
   return NULL;
 }
 
+typedef struct header_sink {
+  lua_State *L;
+  dstrcache *cache;
+  int anchors; /* stack index of the string cache's anchor table */
+} header_sink;
+
 /* One header into the table at the top of the stack; repeated headers are
- * joined with ", " as HTTP allows. */
+ * joined with ", " as HTTP allows. Names and values come from the string
+ * cache: most of them are the same from one response to the next. */
 static int add_header(void *ud, const char *name, size_t nl, const char *v, size_t vl) {
-  lua_State *L = ud;
-  lua_pushlstring(L, name, nl);
+  header_sink *h = ud;
+  lua_State *L = h->L;
+  dstrcache_pushstring(L, h->cache, h->anchors, name, nl);
   lua_pushvalue(L, -1);
   lua_rawget(L, -3);
   if (lua_isstring(L, -1)) {
@@ -81,7 +90,7 @@ static int add_header(void *ud, const char *name, size_t nl, const char *v, size
     lua_concat(L, 3);
   } else {
     lua_pop(L, 1);
-    lua_pushlstring(L, v, vl);
+    dstrcache_pushstring(L, h->cache, h->anchors, v, vl);
   }
   lua_rawset(L, -3);
   return 0;
@@ -92,13 +101,19 @@ static void push_headers(lua_State *L, const dbuf *head) {
   /* Sized from the line count (an upper bound) so the table is not rehashed
    * while it fills: a typical response has 8 to 12 headers. */
   int lines = 0;
+  header_sink h;
   const char *p = head->data, *end = p ? p + head->len : NULL;
   while (p && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
     lines++;
     p++;
   }
+  luaL_checkstack(L, 8, "dintero: response headers");
+  h.L = L;
+  h.cache = dstrcache_push(L);
+  h.anchors = lua_gettop(L);
   lua_createtable(L, 0, lines > 2 ? lines - 2 : 0);
-  dheaders_each(head->data, head->len, add_header, L);
+  dheaders_each(head->data, head->len, add_header, &h);
+  lua_remove(L, h.anchors);
 }
 
 static const char *const FAILS[] = {NULL, "connect", "timeout", "tls", "dropped", "too_large", "headers", "other"};

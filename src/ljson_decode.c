@@ -17,6 +17,7 @@
  * most 2 x DEFER_MAX pending members in each of the first DEFER_DEPTH levels.
  */
 #include "ljson_internal.h"
+#include "strcache.h"
 
 #include <float.h>
 #include <math.h>
@@ -39,8 +40,8 @@ typedef struct dec {
   const unsigned char *start, *p, *end;
   int depth, max_depth;
   int mt_idx; /* stack index of the array marker metatable */
-  int keys_idx; /* stack index of the key cache's anchor table */
-  djson_keys *keys;
+  int keys_idx; /* stack index of the string cache's anchor table */
+  dstrcache *keys;
   char *err;
   size_t errlen;
 } dec;
@@ -214,12 +215,12 @@ static int string_value(dec *d) {
 }
 
 /* An object key at d->p (the opening quote): pushes it. Plain ASCII keys,
- * which is nearly all of them, come from the key cache (ljson_keys.c). */
+ * which is nearly all of them, come from the string cache (strcache.c). */
 static int key_value(dec *d) {
   const unsigned char *start = d->p + 1, *p = start, *end = d->end;
   p = djson_plain_run(p, end);
   if (LIKELY(p < end && *p == '"')) {
-    djson_keys_pushkey(d->L, d->keys, d->keys_idx, (const char *)start, (size_t)(p - start));
+    dstrcache_pushstring(d->L, d->keys, d->keys_idx, (const char *)start, (size_t)(p - start));
     d->p = p + 1;
     return 0;
   }
@@ -507,7 +508,7 @@ int djson_decode_ex(lua_State *L, const char *s, size_t len, int max_depth, char
   }
   djson_push_array_mt(L);
   d.mt_idx = base + 1;
-  d.keys = djson_keys_push(L);
+  d.keys = dstrcache_push(L);
   d.keys_idx = base + 2;
   if (value(&d) == 0) {
     d.p = skip_ws(d.p, d.end);

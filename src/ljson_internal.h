@@ -36,18 +36,6 @@ int djson_encode_ex(lua_State *L, int idx, dbuf *out, const djson_encode_opts *o
  * entry points work even before djson_open ran. */
 void djson_push_array_mt(lua_State *L);
 
-/* The decoder's key cache (ljson_keys.c): DJSON_KEY_SLOTS keys (a power of
- * two) of at most DJSON_KEY_MAX bytes, the length of Lua's short strings. */
-#define DJSON_KEY_SLOTS 512
-#define DJSON_KEY_MAX 40
-typedef struct djson_keys djson_keys;
-/* Pushes the cache's anchor table (creating the cache on first use in this
- * Lua state) and returns the cache. */
-djson_keys *djson_keys_push(lua_State *L);
-/* Pushes the key s[0..n) (unescaped bytes), from the cache when it holds it;
- * anchors is the stack index of the anchor table. */
-void djson_keys_pushkey(lua_State *L, djson_keys *k, int anchors, const char *s, size_t n);
-
 /* Length (2..4) of the valid UTF-8 sequence at p, where p[0] >= 0x80 and
  * p < end; 0 when the bytes there are not valid UTF-8. */
 static inline int djson_utf8_seq(const unsigned char *p, const unsigned char *end) {

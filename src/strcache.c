@@ -1,47 +1,50 @@
 /*
- * ljson_keys.c - the decoder's cache of object keys.
+ * strcache.c - a cache of recently pushed short strings, per Lua state.
  *
  * Why: a Dintero response is mostly object keys, the same few hundred names
- * in every response ("id", "amount", "currency", "items" ...). Pushing a key
- * with lua_pushlstring hashes all of its bytes and walks Lua's string table;
- * that was about a third of the instructions of decoding a transaction. The
- * cache remembers recently decoded keys by a cheap hash of their length and
- * outer bytes and pushes a hit with one lua_rawgeti from an array.
+ * in every response ("id", "amount", "currency", "items" ...), and its
+ * headers repeat from one response to the next. Pushing such a string with
+ * lua_pushlstring hashes all of its bytes and walks Lua's string table; for
+ * keys that was about a third of the instructions of decoding a transaction.
+ * The cache remembers recent strings by a cheap hash of their length and
+ * outer bytes and pushes a hit with one lua_rawgeti from an array. Used for
+ * JSON object keys (ljson_decode.c) and response header names and values
+ * (lexchange.c); not for JSON string values, which are mostly unique ids.
  *
  * Owns: one full userdata per Lua state (in the registry) holding the slots,
- * whose user value is the anchor table. Each cached key is a Lua string kept
+ * whose user value is the anchor table. Each cached string is a Lua string kept
  * alive by the anchor table, so the pointer a slot keeps into its bytes stays
  * valid (no Lua collector moves strings); all of it is Lua memory and goes
- * with the state. At most DJSON_KEY_SLOTS keys of at most DJSON_KEY_MAX bytes
+ * with the state. At most DSTRCACHE_SLOTS strings of at most DSTRCACHE_MAX bytes
  * are held (about 50 KiB at worst).
  *
  * Invariant: a slot is valid only while len != 0 and s points into the
  * string anchored at the same index; a slot is emptied before its anchor is
  * replaced, so a memory error in between leaves it empty, never dangling.
  */
-#include "ljson_internal.h"
+#include "strcache.h"
 
 #include <string.h>
 
-#define KEYS_REGISTRY "dintero.json.keys"
+#define CACHE_REGISTRY "dintero.strcache"
 
-struct djson_keys {
-  const char *s[DJSON_KEY_SLOTS];
-  size_t len[DJSON_KEY_SLOTS];
+struct dstrcache {
+  const char *s[DSTRCACHE_SLOTS];
+  size_t len[DSTRCACHE_SLOTS];
 };
 
-djson_keys *djson_keys_push(lua_State *L) {
-  djson_keys *k;
-  lua_getfield(L, LUA_REGISTRYINDEX, KEYS_REGISTRY);
+dstrcache *dstrcache_push(lua_State *L) {
+  dstrcache *k;
+  lua_getfield(L, LUA_REGISTRYINDEX, CACHE_REGISTRY);
   k = lua_touserdata(L, -1);
   if (k == NULL) {
     lua_pop(L, 1);
     k = dcompat_newuserdata(L, sizeof *k);
     memset(k, 0, sizeof *k);
-    lua_createtable(L, DJSON_KEY_SLOTS, 0);
+    lua_createtable(L, DSTRCACHE_SLOTS, 0);
     dcompat_setuservalue(L, -2);
-    lua_setfield(L, LUA_REGISTRYINDEX, KEYS_REGISTRY);
-    lua_getfield(L, LUA_REGISTRYINDEX, KEYS_REGISTRY);
+    lua_setfield(L, LUA_REGISTRYINDEX, CACHE_REGISTRY);
+    lua_getfield(L, LUA_REGISTRYINDEX, CACHE_REGISTRY);
   }
   dcompat_getuservalue(L, -1);
   lua_remove(L, -2);
@@ -49,7 +52,7 @@ djson_keys *djson_keys_push(lua_State *L) {
 }
 
 /* Length and the first and last 8 bytes (fewer for short keys), mixed by a
- * multiply: O(1) whatever the key's length, and keys that share a prefix
+ * multiply: O(1) whatever the key's length, and strings that share a prefix
  * ("address_line", "address_line_2") still land apart. */
 static unsigned slot_of(const char *s, size_t n) {
   uint64_t a = 0, b = 0, h;
@@ -61,12 +64,12 @@ static unsigned slot_of(const char *s, size_t n) {
     for (i = 0; i < n; i++) a = (a << 8) | (unsigned char)s[i];
   }
   h = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ (uint64_t)n) * UINT64_C(0xFF51AFD7ED558CCD);
-  return (unsigned)(h >> 32) & (DJSON_KEY_SLOTS - 1);
+  return (unsigned)(h >> 32) & (DSTRCACHE_SLOTS - 1);
 }
 
-void djson_keys_pushkey(lua_State *L, djson_keys *k, int anchors, const char *s, size_t n) {
+void dstrcache_pushstring(lua_State *L, dstrcache *k, int anchors, const char *s, size_t n) {
   unsigned slot;
-  if (n == 0 || n > DJSON_KEY_MAX) {
+  if (n == 0 || n > DSTRCACHE_MAX) {
     lua_pushlstring(L, s, n);
     return;
   }
