@@ -30,5 +30,6 @@ int luaopen_dintero_core(lua_State *L) {
   djson_open(L);
   dcrypto_open(L);
   dclient_open(L);
+  dfields_open(L);
   return 1;
 }

@@ -11,5 +11,6 @@ void djson_open(lua_State *L);   /* ljson.c:   core.json = {decode, encode, null
 void dcrypto_open(lua_State *L); /* lcrypto.c: core.hmac_sha256_hex, core.hmac_sha1_hex, core.equal_ct, signature helpers */
 void dclient_open(lua_State *L); /* lclient.c: core.transport(opts), core.token_state() */
 void derr_open(lua_State *L);    /* lerror.c:  core.fail, core.error_mt */
+void dfields_open(lua_State *L); /* lfields.c: core.object_fields(data, methods) */
 
 #endif

@@ -8,6 +8,8 @@
 -- Such a field stays reachable through obj:raw(). The client and the raw
 -- decoded table are kept in weak-keyed side tables, not in the object, so they
 -- never show up among the fields.
+local core = require "dintero.core"
+
 local M = {}
 
 local CLIENT = setmetatable({}, { __mode = "k" })
@@ -30,10 +32,11 @@ end
 --- A new object of class (a metatable whose __index is the methods table)
 -- with the fields of data; raw (default data) is what obj:raw() returns.
 function M.new(class, client, data, raw)
-  local obj = setmetatable({}, class)
+  -- object_fields (C) copies the fields into a table created at its final
+  -- size, skipping those named like a method, as fill does.
+  local obj = setmetatable(core.object_fields(data, class.__index), class)
   CLIENT[obj] = client
-  M.fill(obj, data)
-  if raw then RAW[obj] = raw end
+  RAW[obj] = raw or data
   return obj
 end
 
