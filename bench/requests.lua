@@ -9,8 +9,8 @@
 --                    connection per request, as users would write it
 --   curl CLI         io.popen("curl ...") + lua-cjson, a process per request
 --
--- The peers run interleaved (A B C D A B C D ...) in ROUNDS rounds so noise
--- hits them alike. Wall time is CLOCK_MONOTONIC; CPU time is the client
+-- The peers run interleaved (A B C D, B C D A, ...) in ROUNDS rounds so noise
+-- hits them alike and no peer always follows the same one. Wall time is CLOCK_MONOTONIC; CPU time is the client
 -- process's utime+stime from /proc/self/stat (getrusage of its own loop for
 -- raw_curl); the curl CLI row adds its reaped children (sh + curl, cutime +
 -- cstime). nginx's own CPU is never counted.
@@ -180,8 +180,13 @@ local function bench_protocol(label, base, ca_file)
   peers[#peers + 1] = curl_cli_peer(base, ca_file)
   local totals = {}
   for i = 1, #peers do totals[i] = { wall = 0, cpu = 0, count = 0, best = math.huge } end
-  for _ = 1, ROUNDS do
-    for i, peer in ipairs(peers) do
+  for round = 1, ROUNDS do
+    -- Each round starts at the next peer, so that no peer always runs right
+    -- after the slow ones (process start-ups and new connections disturb
+    -- whoever comes next).
+    for k = 0, #peers - 1 do
+      local i = (round - 1 + k) % #peers + 1
+      local peer = peers[i]
       local r = measure(peer, per_round(peer.slow and SLOW_N or N))
       local t = totals[i]
       t.wall, t.cpu, t.count = t.wall + r.wall, t.cpu + r.cpu, t.count + r.count
