@@ -114,14 +114,27 @@ function M.table(columns, rows)
   for _, row in ipairs(rows) do print(line(row)) end
 end
 
+local function build(exe, cmd)
+  local ok = os.execute("mkdir -p build/bench && " .. cmd)
+  if ok ~= true and ok ~= 0 then error("bench: cannot build " .. exe .. " (" .. cmd .. ")") end
+  return exe
+end
+
 --- Builds bench/raw_curl.c into build/bench/raw_curl (the libcurl-only
 -- peer) and returns its path.
 function M.raw_curl()
   local exe = "build/bench/raw_curl"
-  local cmd = "mkdir -p build/bench && cc -O2 -o " .. exe .. " bench/raw_curl.c -lcurl"
-  local ok = os.execute(cmd)
-  if ok ~= true and ok ~= 0 then error("bench: cannot build " .. exe .. " (" .. cmd .. ")") end
-  return exe
+  return build(exe, "cc -O2 -o " .. exe .. " bench/raw_curl.c -lcurl")
+end
+
+--- Builds bench/raw_curl.c with DECODE_INTO_LUA into build/bench/raw_curl_lua
+-- (libcurl + the library's C JSON decoder into a bare Lua 5.4 state) and
+-- returns its path.
+function M.raw_curl_lua()
+  local exe = "build/bench/raw_curl_lua"
+  return build(exe, "cc -O2 -DDECODE_INTO_LUA -Isrc -I/usr/include/lua5.4 -o " .. exe ..
+    " bench/raw_curl.c src/ljson.c src/ljson_decode.c src/ljson_encode.c src/strcache.c src/buf.c" ..
+    " -llua5.4 -lcurl -lm")
 end
 
 --- "12.3" style figures.
