@@ -195,6 +195,21 @@ describe("client requests", function()
     assert.matches("path parameter n is missing", msg, 1, true)
   end)
 
+  it("keeps the compiled path templates bounded when callers build paths at run time", function()
+    local url = require "dintero.url"
+    local function fill(from, to)
+      for i = from, to do
+        assert.equal("/v1/t" .. i .. "/x/7", url.path("/v1/t" .. i .. "/x/{n}", { n = 7 }))
+      end
+      collectgarbage "collect"
+      return collectgarbage "count"
+    end
+    local first = fill(1, 1000)
+    local later = fill(1001, 21000)
+    assert.is_true(later - first < 128, ("grew %.1f KiB"):format(later - first))
+    assert.equal("/v1/plain", url.path("/v1/plain", nil))
+  end)
+
   it("returns API errors as the fail triple with Dintero's code and the request id", function()
     local body, msg, err = client:request { method = "GET", host = "checkout", path = "/v1/transactions/{id}",
       params = { id = "T12345678.missing" } }

@@ -44,7 +44,10 @@ local function static_headers(o)
   end
   local with_body = { "Content-Type: application/json", "Expect:" }
   for _, line in ipairs(lines) do with_body[#with_body + 1] = line end
-  return lines, with_body
+  -- Each line's lower-case name, for calls whose own headers replace some.
+  local names = {}
+  for _, line in ipairs(with_body) do names[line] = line:match("^[^:]+"):lower() end
+  return lines, with_body, names
 end
 
 local function ngx_available()
@@ -79,13 +82,14 @@ function M.new(opts)
     max_header_bytes = o.max_header_bytes, max_header_count = o.max_header_count,
     client_id = o.client_id, client_secret = o.client_secret,
   }
-  local plain_lines, body_lines = static_headers(o)
+  local plain_lines, body_lines, line_names = static_headers(o)
   local self = setmetatable({
     account_id = o.account_id,
     options = public_options(o),
     _transport = transport,
     _static_headers = plain_lines,
     _static_body_headers = body_lines,
+    _static_header_names = line_names,
     _sleep = core.sleep,
   }, Client)
   -- Inside OpenResty the cosocket transport wraps the libcurl one: it sends

@@ -15,10 +15,6 @@ local function validation(message)
   return core.fail { kind = "validation", message = message, retryable = false }
 end
 
-local function header_name(line)
-  return line:match("^[^:]+"):lower()
-end
-
 -- The client's static lines plus the call's own headers; a call's header
 -- replaces a static one of the same name, so a per-call system name overrides
 -- the client's instead of joining it. A call without headers of its own gets
@@ -37,7 +33,7 @@ local function header_lines(client, spec, has_body)
     own[name:lower()] = name .. ": " .. value
   end
   for _, line in ipairs(static) do
-    if not own[header_name(line)] then lines[#lines + 1] = line end
+    if not own[client._static_header_names[line]] then lines[#lines + 1] = line end
   end
   for _, line in pairs(own) do lines[#lines + 1] = line end
   return lines

@@ -43,9 +43,11 @@ end
 
 -- A path template split once into literal text and parameter names:
 -- "/v1/transactions/{id}/capture" -> { "/v1/transactions/", "id", "/capture" }
--- (odd positions literal, even positions names). The templates are the
--- library's own constants, so the cache stays as small as the API.
-local compiled = {}
+-- (odd positions literal, even positions names). The namespaces' templates
+-- are constants, but client:request takes any path, and a caller may build
+-- paths at run time: the cache is emptied when it reaches COMPILED_MAX.
+local COMPILED_MAX = 256
+local compiled, compiled_count = {}, 0
 
 local function compile(template)
   local parts, at = {}, 1
@@ -55,15 +57,16 @@ local function compile(template)
     at = e
   end
   parts[#parts + 1] = template:sub(at)
-  compiled[template] = parts
+  if compiled_count >= COMPILED_MAX then compiled, compiled_count = {}, 0 end
+  compiled[template], compiled_count = parts, compiled_count + 1
   return parts
 end
 
 --- Fills {name} placeholders of a path template from params.
 function M.path(template, params)
+  if not template:find("{", 1, true) then return template end
   local parts = compiled[template] or compile(template)
   local n = #parts
-  if n == 1 then return parts[1] end
   local out = parts[1]
   for i = 2, n, 2 do
     local name = parts[i]
