@@ -37,7 +37,7 @@ CORE := $(BUILD_DIR)/dintero/core.so
 DEBS := build-essential pkg-config lua5.4 liblua5.4-dev lua5.3 liblua5.3-dev lua5.2 liblua5.2-dev \
         lua5.1 liblua5.1-0-dev luajit2 libluajit2-5.1-dev libcurl4-openssl-dev libssl-dev \
         lua-cjson lua-busted lua-socket lua-sec lua-dkjson lua-check luarocks openssl \
-        nginx-light libnginx-mod-http-lua lua-resty-core curl
+        nginx-light libnginx-mod-http-lua lua-resty-core curl valgrind
 
 BUSTED = DINTERO_LUA=$(LUA) $(LUA_BIN) /usr/bin/busted
 
@@ -81,7 +81,7 @@ demo: deps build
 
 # CI runs these with a tiny BENCH_N so they keep working; real runs are by hand.
 BENCH_N ?=
-BENCHES := bench/requests.lua bench/parallel.lua bench/memory.lua bench/json.lua
+BENCHES := bench/requests.lua bench/parallel.lua bench/memory.lua bench/json.lua bench/instructions.lua
 bench: build
 	@for b in $(BENCHES); do echo "== $$b"; BENCH_N=$(BENCH_N) $(LUA_BIN) $$b || exit 1; done
 

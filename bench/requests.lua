@@ -15,30 +15,36 @@
 --
 -- The peers run interleaved in ROUNDS rounds, in a different order each round
 -- (round_order), so noise hits them alike and no peer always follows the same
--- one; each block starts after a 50 ms pause. Wall time is CLOCK_MONOTONIC; CPU time is the client
--- process's utime+stime from /proc/self/stat (getrusage of its own loop for
--- raw_curl); the curl CLI row adds its reaped children (sh + curl, cutime +
--- cstime). nginx's own CPU is never counted.
+-- one; each block starts after a 50 ms pause. The fast peers (dintero, raw
+-- libcurl) each run in a process of their own that times its own loop after
+-- a warm-up request (process_peer); the slow peers run in this process. Wall
+-- time is CLOCK_MONOTONIC; CPU time is the client process's utime+stime
+-- (getrusage in raw_curl, /proc/self/stat elsewhere); the curl CLI row adds
+-- its reaped children (sh + curl, cutime + cstime). nginx's own CPU is never
+-- counted.
 --
 --   lua5.4 bench/requests.lua             (from the repository root, after make build)
 --   BENCH_N=20 lua5.4 bench/requests.lua  (a smoke run)
 --
--- BENCH_N (default 2000) requests per fast peer (dintero, raw libcurl); the
--- slow peers (luasocket/luasec, curl CLI) make a tenth as many.
+-- BENCH_N (default 20000) requests per fast peer (dintero, raw libcurl); the
+-- slow peers (luasocket/luasec, curl CLI) make a tenth as many, at most 300.
+-- Each fast block is N / 10 requests: with a few hundred, a fresh process's
+-- first requests (heap growth, cold caches) weigh on the result, where a
+-- long-running process is long past them.
 package.path = "bench/?.lua;" .. package.path
 require "support.paths"
 
 local common = require "support.common"
 local nginx = require "support.nginx"
-local dintero = require "dintero"
 local core = require "dintero.core"
 local cjson = require "cjson"
 local http = require "socket.http"
 local ltn12 = require "ltn12"
 local has_https, https = pcall(require, "ssl.https")
 
-local N = common.bench_n(2000)
-local SLOW_N = math.max(1, math.floor(N / 10))
+local N = common.bench_n(20000)
+-- The slow peers take ~30 ms a request: at most 300 of them keep a run near a minute.
+local SLOW_N = math.max(1, math.min(300, math.floor(N / 10)))
 local ROUNDS = math.min(10, SLOW_N)
 local TX_ID = "T12345678.5Yb000000000000000007Hq"
 local RAW_CURL, RAW_CURL_LUA -- built by main
@@ -51,67 +57,55 @@ local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 -- ---- peers: each has run(count) -> {wall=, cpu=} and a name -------------
 
--- mode: "request" (client:request, JSON decoded), "raw" (client:request with
--- raw = true: the body stays bytes, like raw libcurl) or "get"
--- (client.transactions:get: request + argument checks + Transaction object).
+-- Every fast peer runs in a process of its own, started anew for each
+-- block, which makes one untimed warm-up request (token, connection, TLS
+-- session) and then times its loop itself: bench/raw_curl.c for the C
+-- peers, bench/support/request_loop.lua for the dintero ones. So all of them
+-- start alike: a fresh process, a fresh heap, a CPU already busy with the
+-- start-up. (Run inside this process after the settle pause, the dintero
+-- peers started from an idle CPU and came out up to 20 % slower than the
+-- same loop in a process of its own.)
 local NAMES = {
   request = "dintero client:request",
   raw = "dintero client:request raw=true",
   get = "dintero transactions:get()",
 }
 
-local function dintero_peer(base, ca_file, mode)
-  local client = dintero.new {
-    account_id = nginx.ACCOUNT, client_id = "bench-client", client_secret = "bench-secret",
-    api_url = base, checkout_url = base, ca_file = ca_file,
-  }
-  local new_connections = 0
-  local one
-  if mode == "get" then
-    one = function()
-      local tx, err = client.transactions:get(TX_ID)
-      if not tx then error("dintero transactions:get failed: " .. tostring(err)) end
-    end
-  else
-    local raw = mode == "raw" or nil
-    one = function()
-      local body, meta = client:request {
-        method = "GET", host = "checkout", path = "/v1/transactions/{id}", params = { id = TX_ID }, raw = raw,
-      }
-      if not body or (raw and #body < 100) or (not raw and not body.id) then
-        error("dintero request failed: " .. tostring(meta))
-      end
-      if not meta.reused then new_connections = new_connections + 1 end
-    end
-  end
-  one() -- warm-up: token, connection, TLS session
-  new_connections = 0
+--- A peer run as `cmd_for(count)`, which prints raw_curl's result line.
+local function process_peer(name, cmd_for, count_connects)
+  local connects = 0
   return {
-    name = NAMES[mode], lua = true,
-    run = function(count) for _ = 1, count do one() end end,
-    notes = mode ~= "get" and function() return ("new connections after warm-up: %d"):format(new_connections) end,
-    close = function() client:close() end,
+    name = name,
+    run = function(count)
+      local p = assert(io.popen(cmd_for(count)))
+      local out = p:read "*a"
+      p:close()
+      local wall, user, sys = out:match "wall_s=(%S+) user_s=(%S+) sys_s=(%S+)"
+      if not wall then error(name .. " failed: " .. out) end
+      connects = connects + tonumber(out:match "connects=(%d+)")
+      return { wall = tonumber(wall), cpu = tonumber(user) + tonumber(sys) }
+    end,
+    notes = count_connects and function() return ("new connections after warm-up: %d"):format(connects) end,
   }
+end
+
+-- mode: "request" (client:request, JSON decoded), "raw" (client:request with
+-- raw = true: the body stays bytes, like raw libcurl) or "get"
+-- (client.transactions:get: request + argument checks + Transaction object).
+local function dintero_peer(base, ca_file, mode)
+  local lua = arg[-1] or "lua5.4"
+  return process_peer(NAMES[mode], function(count)
+    return table.concat({ lua, "bench/support/request_loop.lua", mode, sh_quote(base), count,
+      sh_quote(ca_file or "") }, " ")
+  end, mode ~= "get")
 end
 
 -- exe is RAW_CURL (decodes nothing) or RAW_CURL_LUA (decodes into Lua tables).
 local function raw_curl_peer(base, ca_file, exe, name)
   local url = base .. "/v1/transactions/" .. TX_ID
-  local connects = 0
-  return {
-    name = name,
-    run = function(count)
-      local cmd = table.concat({ exe, sh_quote(url), count, sh_quote(ca_file or ""), sh_quote(nginx.TOKEN) }, " ")
-      local p = assert(io.popen(cmd))
-      local out = p:read "*a"
-      p:close()
-      local wall, user, sys = out:match "wall_s=(%S+) user_s=(%S+) sys_s=(%S+)"
-      if not wall then error("raw_curl failed: " .. out) end
-      connects = connects + tonumber(out:match "connects=(%d+)")
-      return { wall = tonumber(wall), cpu = tonumber(user) + tonumber(sys) }
-    end,
-    notes = function() return ("new connections after warm-up: %d"):format(connects) end,
-  }
+  return process_peer(name, function(count)
+    return table.concat({ exe, sh_quote(url), count, sh_quote(ca_file or ""), sh_quote(nginx.TOKEN) }, " ")
+  end, true)
 end
 
 local function luasocket_peer(base, ca_file)
@@ -198,10 +192,7 @@ end
 local function bench_protocol(label, base, ca_file)
   local peers = { dintero_peer(base, ca_file, "request"), raw_curl_peer(base, ca_file, RAW_CURL, RAW_NAME),
     dintero_peer(base, ca_file, "raw"), raw_curl_peer(base, ca_file, RAW_CURL_LUA, RAW_LUA_NAME) }
-  if package.loaded["dintero.transactions"] then
-    local ok, peer = pcall(dintero_peer, base, ca_file, "get")
-    if ok then peers[#peers + 1] = peer else io.stderr:write("skipping transactions:get(): ", tostring(peer), "\n") end
-  end
+  peers[#peers + 1] = dintero_peer(base, ca_file, "get")
   if ca_file == nil or has_https then peers[#peers + 1] = luasocket_peer(base, ca_file) end
   peers[#peers + 1] = curl_cli_peer(base, ca_file)
   local totals = {}
