@@ -210,6 +210,33 @@ describe("client requests", function()
     assert.equal("/v1/plain", url.path("/v1/plain", nil))
   end)
 
+  it("sends ids of unreserved characters as they are and encodes everything else", function()
+    local url = require "dintero.url"
+    local plain = require("dintero.core").url_plain_segment
+    -- the C fast path: unreserved characters only, never "." or ".."
+    for _, id in ipairs { "T12345678.5Yb000000000000000007Hq", "a", "...", ".a", "a.", "A-Z_0~9" } do
+      assert.is_true(plain(id), id)
+      assert.equal(id, (url.segment("id", id)))
+    end
+    for _, v in ipairs { "", ".", "..", "a/b", "a b", "a\0b", "ø", "a%2F", 7, true } do
+      assert.is_false(plain(v), tostring(v))
+    end
+    assert.equal("%2E", url.segment("id", "."))
+    assert.equal("%2E%2E", url.segment("id", ".."))
+    assert.equal("a%2Fb", url.segment("id", "a/b"))
+    assert.equal("%C3%B8", url.segment("id", "ø"))
+    assert.equal("7", url.segment("n", 7))
+    assert.is_nil(url.segment("id", ""))
+    assert.is_nil(url.segment("id", "a\0b"))
+  end)
+
+  it("finds the request id in response headers that lack some of its names", function()
+    local response_error = require "dintero.response_error"
+    local headers = setmetatable({ ["x-request-id"] = "r-1" }, { __index = function() error "miss went to __index" end })
+    assert.equal("r-1", response_error.request_id { headers = headers })
+    assert.is_nil(response_error.request_id { headers = setmetatable({}, getmetatable(headers)) })
+  end)
+
   it("returns API errors as the fail triple with Dintero's code and the request id", function()
     local body, msg, err = client:request { method = "GET", host = "checkout", path = "/v1/transactions/{id}",
       params = { id = "T12345678.missing" } }

@@ -31,5 +31,6 @@ int luaopen_dintero_core(lua_State *L) {
   dcrypto_open(L);
   dclient_open(L);
   dfields_open(L);
+  durl_open(L);
   return 1;
 }

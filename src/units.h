@@ -12,5 +12,6 @@ void dcrypto_open(lua_State *L); /* lcrypto.c: core.hmac_sha256_hex, core.hmac_s
 void dclient_open(lua_State *L); /* lclient.c: core.transport(opts), core.token_state() */
 void derr_open(lua_State *L);    /* lerror.c:  core.fail, core.error_mt */
 void dfields_open(lua_State *L); /* lfields.c: core.object_fields(data, methods) */
+void durl_open(lua_State *L);    /* lurl.c:    core.url_plain_segment(v) */
 
 #endif

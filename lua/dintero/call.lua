@@ -15,6 +15,12 @@ local SYSTEM_HEADERS = {
 }
 local SYSTEM_FIELDS = { name = true, version = true, plugin_name = true, plugin_version = true }
 
+-- The opts of a call made without any, and the empty lists read in their
+-- place: shared and read-only, so that a call does not leave a handful of
+-- empty tables for the collector.
+local EMPTY = setmetatable({}, { __newindex = function() error("dintero: internal empty table is read-only", 2) end })
+M.EMPTY = EMPTY
+
 --- Raises msg at the caller of the public method (level 3 from a helper
 -- called directly by that method).
 local function raise(msg, level)
@@ -53,7 +59,7 @@ end
 --- Validates opts (nil or a table with known keys). extra is a set of
 -- method-specific keys. Returns opts or an empty table. Raises on misuse.
 function M.opts(fname, opts, extra)
-  if opts == nil then return {} end
+  if opts == nil then return EMPTY end
   if type(opts) ~= "table" then raise(fname .. ": opts must be a table or nil", 3) end
   for k in pairs(opts) do
     if not COMMON[k] and not (extra and extra[k]) then
@@ -74,7 +80,7 @@ end
 function M.toggles(client, opts)
   local list = opts.feature_toggles
   if list == nil then list = client.options.feature_toggles end
-  return list or {}
+  return list or EMPTY
 end
 
 --- True when toggle `name` is in force for this call.
@@ -103,12 +109,18 @@ end
 -- there the client's default toggles apply; elsewhere only a per-call list is
 -- sent.
 function M.apply(client, opts, spec, toggles)
-  local headers = spec.headers or {}
-  local list = toggles and M.toggles(client, opts) or opts.feature_toggles or {}
-  if #list > 0 then headers["Dintero-Feature-Toggles"] = table.concat(list, ",") end
-  system_headers(client, opts, headers)
-  for k, v in pairs(opts.headers or {}) do headers[k] = v end
-  if next(headers) then spec.headers = headers end
+  local headers = spec.headers
+  local list = toggles and M.toggles(client, opts) or opts.feature_toggles or EMPTY
+  if #list > 0 then
+    headers = headers or {}
+    headers["Dintero-Feature-Toggles"] = table.concat(list, ",")
+  end
+  if opts.system or opts.headers then
+    headers = headers or {}
+    system_headers(client, opts, headers)
+    for k, v in pairs(opts.headers or EMPTY) do headers[k] = v end
+  end
+  spec.headers = headers
   if opts.includes and #opts.includes > 0 then
     spec.query = spec.query or {}
     spec.query.includes = opts.includes

@@ -130,7 +130,7 @@ function M.meta(res, attempt)
   return {
     status = res.status, headers = M.headers(res), content_type = res.content_type,
     request_id = response_error.request_id(res), pending = res.status == 202 or nil,
-    event_request_id = res.headers and res.headers["event-request-id"] or nil,
+    event_request_id = res.headers and rawget(res.headers, "event-request-id") or nil,
     attempts = attempt, reused = res.reused,
   }
 end

@@ -10,9 +10,13 @@ local M = {}
 local UNKNOWN_OUTCOME = "the outcome is unknown: the request may have been performed;"
   .. " GET the transaction before trying again"
 
+-- rawget: the header tables hold lower-case names, and by the time meta is
+-- built they carry request.lua's case-insensitive __index, which a miss
+-- would call (three misses per response without these headers).
 local function request_id(res)
   local h = res.headers
-  return h and (h["request-id"] or h["x-request-id"] or h["dintero-request-id"]) or nil
+  if not h then return nil end
+  return rawget(h, "request-id") or rawget(h, "x-request-id") or rawget(h, "dintero-request-id")
 end
 
 local function api_error_fields(body)

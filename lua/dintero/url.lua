@@ -2,7 +2,11 @@
 -- query string. Every value is checked for CR/LF/NUL here, before anything is
 -- sent, and every path parameter is confined to its own segment: an id holding
 -- "/", "?", "#" or ".." cannot change which resource is addressed.
+local core = require "dintero.core"
+
 local M = {}
+
+local url_plain_segment = core.url_plain_segment
 
 local function hex(c) return ("%%%02X"):format(c:byte()) end
 
@@ -28,8 +32,8 @@ end
 --- Percent-encodes one path segment (RFC 3986 unreserved characters kept).
 function M.segment(name, v)
   -- Fast path (most ids): only unreserved characters, so nothing to encode
-  -- and no CR, LF or NUL; "." and ".." still take the slow path.
-  if type(v) == "string" and v:find "^[%w%-_~][%w%-%._~]*$" then return v end
+  -- and no CR, LF or NUL; "." and ".." take the slow path (src/lurl.c).
+  if url_plain_segment(v) then return v end
   local s, err = scalar(name, v)
   if not s then return nil, err end
   if s == "" then return refuse(name, "must not be empty") end
