@@ -18,10 +18,10 @@
 -- one; each block starts after a 50 ms pause. The fast peers (dintero, raw
 -- libcurl) each run in a process of their own that times its own loop after
 -- a warm-up request (process_peer); the slow peers run in this process. Wall
--- time is CLOCK_MONOTONIC; CPU time is the client process's utime+stime
--- (getrusage in raw_curl, /proc/self/stat elsewhere); the curl CLI row adds
--- its reaped children (sh + curl, cutime + cstime). nginx's own CPU is never
--- counted.
+-- time is CLOCK_MONOTONIC; CPU time is the client process's user + system
+-- time from getrusage (in raw_curl.c, and through bench/support/rusage.c in
+-- Lua); the curl CLI row adds its reaped children (sh + curl). nginx's own
+-- CPU is never counted.
 --
 --   lua5.4 bench/requests.lua             (from the repository root, after make build)
 --   BENCH_N=20 lua5.4 bench/requests.lua  (a smoke run)

@@ -1,6 +1,7 @@
 -- Shared helpers of the request benchmarks (bench/requests.lua, parallel.lua,
--- memory.lua): the machine header, clocks, CPU time of this process read from
--- /proc/self/stat, resident memory, and a markdown table printer.
+-- memory.lua): the machine header, clocks, CPU time of this process from
+-- getrusage (bench/support/rusage.c), resident memory, and a markdown table
+-- printer.
 --
 -- Each bench script sets package.path/cpath itself (like bench/json.lua) before
 -- requiring this module as "support.common".
@@ -33,24 +34,6 @@ function M.bench_n(def)
   local n = tonumber(os.getenv "BENCH_N") or def
   assert(n >= 1 and n % 1 == 0, "BENCH_N must be a positive whole number")
   return n
-end
-
-local ticks = tonumber((popen_read "getconf CLK_TCK" or ""):match "%d+") or 100
-
---- CPU seconds of this process: self (utime + stime) and reaped children
--- (cutime + cstime), from /proc/self/stat (Lua has no getrusage). The unit
--- is a clock tick (1/CLK_TCK s, usually 10 ms): measure long loops.
-function M.cpu()
-  local s = read_file "/proc/self/stat"
-  if not s then return 0, 0 end
-  -- the command name (field 2) is in parentheses and may hold spaces
-  local rest = s:match "%)%s+(.*)$"
-  local f = {}
-  for w in rest:gmatch "%S+" do f[#f + 1] = w end
-  -- rest starts at field 3 (state): utime = 14, stime = 15, cutime = 16, cstime = 17
-  local self_t = (tonumber(f[12]) + tonumber(f[13])) / ticks
-  local child_t = (tonumber(f[14]) + tonumber(f[15])) / ticks
-  return self_t, child_t
 end
 
 --- VmRSS of this process in KiB.
@@ -118,6 +101,31 @@ local function build(exe, cmd)
   local ok = os.execute("mkdir -p build/bench && " .. cmd)
   if ok ~= true and ok ~= 0 then error("bench: cannot build " .. exe .. " (" .. cmd .. ")") end
   return exe
+end
+
+local function lua_tag()
+  if rawget(_G, "jit") then return "luajit" end
+  return (_VERSION:match "Lua (%d+%.%d+)")
+end
+
+-- bench/support/rusage.c for the running Lua, built when missing or older
+-- than its source (a shell test, so that the request_loop.lua children,
+-- which load this module too, find it built).
+local function load_rusage()
+  local tag = lua_tag()
+  local dir = "build/bench/" .. tag
+  local inc = tag == "luajit" and "/usr/include/luajit-2.1" or "/usr/include/lua" .. tag
+  local so, src = dir .. "/rusage.so", "bench/support/rusage.c"
+  build(so, ("mkdir -p %s && { [ %s -nt %s ] || cc -O2 -shared -fPIC -I%s -o %s %s; }"):format(dir, so, src, inc, so, src))
+  return package.loadlib(so, "luaopen_rusage")()
+end
+
+local rusage = load_rusage()
+
+--- CPU seconds of this process (user + system) and of its reaped children,
+-- from getrusage(2) (bench/support/rusage.c): microsecond resolution.
+function M.cpu()
+  return rusage.cpu()
 end
 
 --- Builds bench/raw_curl.c into build/bench/raw_curl (the libcurl-only

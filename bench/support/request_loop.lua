@@ -2,7 +2,7 @@
 -- untimed warm-up call (token fetch, connection, TLS session), then N timed
 -- calls of one kind. Prints one line in raw_curl's format:
 --   requests=N wall_s=... user_s=... sys_s=... bytes=0 connects=...
--- (CPU from /proc/self/stat, in clock ticks; connects counts calls whose
+-- (CPU from getrusage, user + system; connects counts calls whose
 -- meta says the connection was not reused). bench/requests.lua times it;
 -- bench/instructions.lua runs it under callgrind at N and 2N calls.
 --
