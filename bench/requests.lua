@@ -259,6 +259,10 @@ local function main()
       print(("target %s: dintero within 1.2x of raw libcurl wall time: %.2fx %s"):format(
         label, r, r <= 1.2 and "MET" or "MISSED"))
       for _, p in ipairs(peers) do
+        if p.name == NAMES.raw then
+          print(("info %s: dintero raw=true (no decode, like raw libcurl) vs raw libcurl: %.2fx"):format(
+            label, p.summary.wall / raw))
+        end
         if p.name == RAW_LUA_NAME then
           print(("info %s: dintero vs raw libcurl + C decode to Lua: %.2fx"):format(label, ours / p.summary.wall))
         end
