@@ -236,6 +236,26 @@ describe("client:parallel", function()
     c:close()
   end)
 
+  it("refuses a member with a bad method before sending anything, keeping the others' results", function()
+    local c = new_client()
+    local results = c:parallel({ LIST, { method = "HEAD", host = "checkout", path = "/v1/transactions" },
+      { method = "post", host = "checkout", path = "/v1/transactions" }, { host = "checkout", path = "/x" }, LIST },
+      { concurrency = 2 })
+    assert.is_true(results[1].ok, results[1].msg)
+    assert.is_true(results[5].ok, results[5].msg)
+    for i = 2, 4 do
+      assert.is_false(results[i].ok)
+      assert.equal("validation", results[i].err.kind)
+      assert.matches("method must be one of GET, POST, PUT, DELETE, PATCH", results[i].msg, 1, true)
+    end
+    local sent = 0
+    for _, r in ipairs(mock.requests()) do
+      if r.path == "/v1/transactions" then sent = sent + 1 end
+    end
+    assert.equal(2, sent) -- the two good members; the log was emptied before this test
+    c:close()
+  end)
+
   it("retries the failed members of a batch", function()
     local c = new_client()
     mock.fault { method = "GET", path = "/v1/transactions", count = 2, status = 503 }

@@ -210,6 +210,17 @@ describe("client requests", function()
     assert.equal("/v1/plain", url.path("/v1/plain", nil))
   end)
 
+  it("refuses an unsupported method before sending", function()
+    local before = #mock.requests()
+    for _, m in ipairs { "HEAD", "get", "TRACE" } do
+      local body, msg, err = client:request { method = m, host = "checkout", path = "/v1/transactions" }
+      assert.is_nil(body)
+      assert.equal("validation", err.kind)
+      assert.matches("method must be one of GET, POST, PUT, DELETE, PATCH, got " .. m, msg, 1, true)
+    end
+    assert.equal(before, #mock.requests())
+  end)
+
   it("sends ids of unreserved characters as they are and encodes everything else", function()
     local url = require "dintero.url"
     local plain = require("dintero.core").url_plain_segment

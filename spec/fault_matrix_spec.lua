@@ -22,6 +22,7 @@ local FAULTS = {
   { name = "dropped after sent", fault = { action = "drop_after" } },
   { name = "malformed JSON", fault = { action = "malformed" } },
   { name = "oversized body", fault = { action = "oversize", size = 3 * 1024 * 1024 } },
+  { name = "answer not HTTP", fault = { action = "garbage" } },
 }
 
 -- "ok N" = succeeded after N attempts; otherwise "kind[ code] retryable|final[ unknown]".
@@ -36,14 +37,15 @@ local EXPECTED = {
     ["502"] = "ok 2", ["503"] = "ok 2", ["504"] = "ok 2", ["401 once"] = "ok 1",
     ["stalled body"] = "ok 2", ["truncated body"] = "ok 2", ["dropped after sent"] = "ok 1",
     ["malformed JSON"] = "json final", ["oversized body"] = "network RESPONSE_TOO_LARGE final",
+    ["answer not HTTP"] = "network final",
   },
   payment = {
     ["connection refused"] = "network retryable", ["name does not resolve"] = "network retryable",
     ["connect timeout"] = "timeout retryable", ["429 + Retry-After"] = "ok 2", ["500"] = "api final",
     ["502"] = "api final unknown", ["503"] = "ok 2", ["504"] = "api final unknown", ["401 once"] = "ok 1",
     ["stalled body"] = "timeout final unknown", ["truncated body"] = "network final unknown",
-    ["dropped after sent"] = "network final unknown", ["malformed JSON"] = "json final",
-    ["oversized body"] = "network RESPONSE_TOO_LARGE final",
+    ["dropped after sent"] = "network final unknown", ["malformed JSON"] = "json final unknown",
+    ["oversized body"] = "network RESPONSE_TOO_LARGE final unknown", ["answer not HTTP"] = "network final unknown",
   },
 }
 EXPECTED.idempotent = EXPECTED.read

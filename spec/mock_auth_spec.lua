@@ -159,6 +159,15 @@ describe("mock auth", function()
     assert.equal(200, log[1].status)
   end)
 
+  it("masks the whole of a secret that holds escaped quotes", function()
+    mock.post(TOKEN_PATH, { grant_type = "password", username = "u", password = 'abc"TAIL\\"SECRET',
+      refresh_token = 'x"TAIL2' }, basic("x", "y"))
+    local body = mock.requests()[1].body
+    assert.is_nil(body:find("TAIL", 1, true), body)
+    assert.truthy(body:find('"password":"***"', 1, true), body)
+    assert.truthy(body:find('"username":"u"', 1, true), body)
+  end)
+
   describe("other grants", function()
     local client
     before_each(function()

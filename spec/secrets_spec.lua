@@ -96,3 +96,43 @@ describe("secrets", function()
     bad:close()
   end)
 end)
+describe("secrets in unusual answers", function()
+  before_each(function() mock.reset() end)
+
+  local function new_client(extra)
+    local o = {
+      account_id = mock.credentials.account_id, client_id = mock.credentials.client_id, client_secret = SECRET,
+      api_url = mock.url, checkout_url = mock.url,
+    }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    return dintero.new(o)
+  end
+
+  it("keeps a malformed token answer out of the error", function()
+    mock.fault { method = "POST", path = "/v1/accounts/*/auth/token", count = 1, status = 200,
+      body = '{"access_token":"LEAKED-TOKEN-123","token_type":"Bearer","expires_in":3600,' }
+    local c = new_client()
+    local body, msg, err = c:request { method = "GET", host = "checkout", path = "/v1/transactions" }
+    assert.is_nil(body)
+    assert.equal("json", err.kind, msg)
+    local text = {}
+    walk({ msg, err, tostring(err) }, text, {})
+    for _, t in ipairs(text) do assert.is_nil(t:find("LEAKED", 1, true), t) end
+    c:close()
+  end)
+
+  it("redacts card payment and recurrence tokens in logged bodies", function()
+    local events = {}
+    local c = new_client { log_bodies = true, logger = function(e) events[#events + 1] = e end }
+    c:request { method = "POST", host = "checkout", path = "/v1/sessions/pay", class = "payment",
+      body = { customer = { tokens = { ["payex.creditcard"] = { payment_token = "PT-SECRET-1",
+        recurrence_token = "RT-SECRET-2" } } } } }
+    assert.truthy(#events > 0)
+    for _, e in ipairs(events) do
+      local text = dintero.json.encode(e)
+      assert.is_nil(text:find("SECRET", 1, true), text)
+    end
+    c:close()
+  end)
+end)
+

@@ -39,9 +39,18 @@ local function header_lines(client, spec, has_body)
   return lines
 end
 
+-- The methods the transports send. Checked here, before anything is sent:
+-- in a client:parallel batch a request refused later would come back after
+-- the payments before it had already gone out.
+local METHODS = { GET = true, POST = true, PUT = true, DELETE = true, PATCH = true }
+
 --- Builds the transport request from a spec (see docs/architecture.md).
 -- Everything that can be refused locally is refused here, before sending.
 function M.build(client, spec)
+  if not METHODS[spec.method] then
+    return nil, "method must be one of GET, POST, PUT, DELETE, PATCH, got " .. tostring(spec.method)
+  end
+  if type(spec.path) ~= "string" then return nil, "path must be a string, got " .. type(spec.path) end
   local path, err = url.path(spec.path, spec.params)
   if not path then return nil, err end
   local query
@@ -70,6 +79,8 @@ end
 local SECRET_KEYS = {
   secret = true, client_secret = true, access_token = true, refresh_token = true,
   password = true, mfa_token = true, oob_code = true, binding_code = true,
+  -- card tokens: enough to charge the card again
+  payment_token = true, recurrence_token = true,
 }
 
 local function redacted(v, depth)

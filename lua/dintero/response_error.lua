@@ -54,19 +54,30 @@ local function transport_failure(spec, res, what)
   }
 end
 
+-- The text of a malformed body an error may carry: none for calls whose
+-- bodies hold secrets (token grants, signature secrets), where a broken 200
+-- may still hold a token. (A well-formed error answer of those calls is kept:
+-- the MFA flow needs its mfa_token.)
+local function error_body(spec, body)
+  if spec.secret_body then return nil end
+  return body
+end
+
 local function json_failure(spec, res, what)
   local detail = ("%s: HTTP %d with a body that is not valid JSON (%s)"):format(what, res.status, res.error)
   local performed = spec.class == "payment" and res.status >= 200 and res.status < 300
   if performed then
     detail = detail .. "; the server accepted the operation, GET the transaction for its state"
   end
+  local unknown = retry.outcome_unknown(spec.class, res)
   return core.fail {
     kind = "json",
     status = res.status,
     message = detail,
     request_id = request_id(res),
     retryable = false,
-    body = type(res.body) == "string" and res.body:sub(1, 512) or nil,
+    outcome_unknown = unknown or nil,
+    body = error_body(spec, type(res.body) == "string" and res.body:sub(1, 512) or nil),
   }
 end
 

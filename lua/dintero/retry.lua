@@ -28,10 +28,24 @@ function M.retryable(class, res)
   return RETRY_STATUS[res.status] or false
 end
 
+-- Failures after sending that say nothing about the operation.
+local BLIND_FAIL = { timeout = true, dropped = true, other = true }
+-- Failures where an answer arrived but could not be read: its status, when
+-- libcurl saw one, still tells.
+local UNREADABLE_FAIL = { too_large = true, headers = true, json = true }
+
+local function status_hides_outcome(status)
+  return status == 0 or (status >= 200 and status < 300) or status == 502 or status == 504
+end
+
 --- Did a payment write possibly take effect without us seeing the answer?
+-- True for a sent payment whose answer was lost or unreadable (a 2xx we
+-- could not read was performed; a 502/504 may hide a performed one). A
+-- caller that sees it must GET the transaction before sending again.
 function M.outcome_unknown(class, res)
   if class ~= "payment" or not res.sent then return false end
-  if res.fail == "timeout" or res.fail == "dropped" then return true end
+  if BLIND_FAIL[res.fail] then return true end
+  if UNREADABLE_FAIL[res.fail] then return status_hides_outcome(res.status or 0) end
   return not res.fail and (res.status == 502 or res.status == 504)
 end
 

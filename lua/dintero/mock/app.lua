@@ -368,9 +368,35 @@ M.is_control = is_control
 local SECRET_FIELDS = { "client_secret", "password", "access_token", "refresh_token",
                         "secret", "mfa_token", "oob_code", "binding_code", "token" }
 
+-- The end of the JSON string whose opening quote is at i: the index of its
+-- closing quote, stepping over escapes (\" among them), or #s.
+local function string_end(s, i)
+  local j = i + 1
+  while j <= #s do
+    local c = s:sub(j, j)
+    if c == "\\" then j = j + 2
+    elseif c == '"' then return j
+    else j = j + 1 end
+  end
+  return #s
+end
+
+-- Every JSON string value of member f in s replaced by "***".
+local function mask_json_member(s, f)
+  local out, at = {}, 1
+  while true do
+    local _, colon_end = s:find('"' .. f .. '"%s*:%s*"', at)
+    if not colon_end then break end
+    out[#out + 1] = s:sub(at, colon_end) .. '***"'
+    at = string_end(s, colon_end) + 1
+  end
+  out[#out + 1] = s:sub(at)
+  return table.concat(out)
+end
+
 local function mask_text(s)
   for _, f in ipairs(SECRET_FIELDS) do
-    s = s:gsub('("' .. f .. '"%s*:%s*)"[^"]*"', '%1"***"')
+    s = mask_json_member(s, f)
     s = s:gsub("([?&]" .. f .. "=)[^&]*", "%1***")
   end
   return s

@@ -2,7 +2,7 @@
 -- by method and path pattern ('*' = one path segment, method '*' = any method).
 --
 -- This file only decides WHAT goes wrong; server.lua carries out the I/O side of
--- an action (delay, drop, stall, truncate, oversize) so it can do so without
+-- an action (delay, drop, stall, truncate, oversize, garbage) so it can do so without
 -- blocking the event loop.
 local json = require "dintero.mock.json"
 
@@ -12,7 +12,7 @@ Faults.__index = Faults
 
 local ACTIONS = {
   drop_before = true, drop_after = true, stall = true, truncate = true,
-  malformed = true, oversize = true, async = true,
+  malformed = true, oversize = true, async = true, garbage = true,
 }
 
 local DEFAULT_OVERSIZE = 70 * 1024 * 1024

@@ -253,6 +253,10 @@ function Conn:respond(res, keep_alive)
     local declared = #body > 0 and #body or 64
     self:send(head_text(res, false, declared) .. body:sub(1, #body // 2))
     return false
+  elseif action == "garbage" then
+    -- the operation was performed; the answer is not HTTP (a broken middlebox)
+    self:send("XYZ not an HTTP answer\r\n\r\n")
+    return false
   elseif action == "stall" then
     if self:send(head_text(res, true, #body) .. body:sub(1, #body // 2)) then self:linger() end
     return false
