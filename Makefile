@@ -95,7 +95,7 @@ test-asan:
 # (mock round trips with timing assertions) is too slow under memcheck for CI.
 VALGRIND_SPECS ?= spec/json_spec.lua spec/json_testsuite_spec.lua spec/json_differential_spec.lua \
   spec/callback_spec.lua spec/client_spec.lua spec/client_token_spec.lua spec/concurrency_spec.lua \
-  spec/fuzz_regressions_spec.lua spec/limits_spec.lua
+  spec/fuzz_regressions_spec.lua spec/limits_spec.lua spec/transport_reentry_spec.lua
 test-valgrind: build
 	DINTERO_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	  --keep-debuginfo=yes --suppressions=spec/support/valgrind.supp $(LUA_BIN) /usr/bin/busted $(if $(BUSTED_ARGS),$(BUSTED_ARGS),$(VALGRIND_SPECS))

@@ -110,3 +110,19 @@ describe("token refresh ahead of expiry", function()
     for _, r in ipairs(server.requests()) do assert.is_not.equal(401, r.status) end
   end)
 end)
+
+describe("the stored token's lifetime", function()
+  it("is capped at a day and treats NaN or negative lifetimes as expired", function()
+    local core = require "dintero.core"
+    local t = core.transport {}
+    t:store_token("tok-huge", 1e300)
+    local state, _, left = t:token_state()
+    assert.equal("fresh", state)
+    assert.truthy(left <= 86400 and left > 86000, tostring(left))
+    t:store_token("tok-nan", 0 / 0)
+    assert.equal("expired", (t:token_state()))
+    t:store_token("tok-neg", -5)
+    assert.equal("expired", (t:token_state()))
+    t:close()
+  end)
+end)

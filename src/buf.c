@@ -52,6 +52,15 @@ void dbuf_trim(dbuf *b, size_t keep) {
   if (b->cap > keep) dbuf_free(b);
 }
 
+void dbuf_wipe(dbuf *b) {
+  if (b->data) {
+    volatile char *q = b->data;
+    size_t i;
+    for (i = 0; i < b->cap; i++) q[i] = 0;
+  }
+  dbuf_free(b);
+}
+
 void dbuf_free(dbuf *b) {
   free(b->data);
   dbuf_init(b);

@@ -28,5 +28,7 @@ void dbuf_reset(dbuf *b);
  * of holding a large block for the life of a long-running client. */
 void dbuf_trim(dbuf *b, size_t keep);
 void dbuf_free(dbuf *b);
+/* dbuf_free after zeroing the whole block (for buffers that held secrets). */
+void dbuf_wipe(dbuf *b);
 
 #endif

@@ -12,6 +12,17 @@
 
 #include <string.h>
 
+/* Frees a header list after zeroing its lines: libcurl's copies of the
+ * Authorization lines carry the client secret (Basic) or the access token. */
+static void wipe_slist(struct curl_slist *list) {
+  struct curl_slist *l;
+  for (l = list; l; l = l->next) {
+    volatile char *q = l->data;
+    while (q && *q) *q++ = 0;
+  }
+  curl_slist_free_all(list);
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   dhttp_conn *c = ud;
   size_t len = size * n;
@@ -85,11 +96,11 @@ int dhttp_conn_init(dhttp_conn *c, const dhttp_config *cfg) {
 void dhttp_conn_free(dhttp_conn *c) {
   if (c->easy) curl_easy_cleanup(c->easy);
   c->easy = NULL;
-  curl_slist_free_all(c->req_headers);
+  wipe_slist(c->req_headers);
   c->req_headers = NULL;
-  dbuf_free(&c->body);
+  dbuf_wipe(&c->body); /* may hold the token endpoint's answer */
   dbuf_free(&c->head);
-  dbuf_free(&c->send);
+  dbuf_wipe(&c->send); /* may hold a password grant */
 }
 
 void dhttp_conn_trim(dhttp_conn *c) {
@@ -138,19 +149,19 @@ int dhttp_prepare(dhttp_conn *c, const char *method, const char *url, const char
   c->overflow = 0;
   c->errbuf[0] = '\0';
   if (!same_lines(c->req_headers, headers)) {
-    curl_slist_free_all(c->req_headers);
+    wipe_slist(c->req_headers);
     c->req_headers = NULL;
     for (; headers && *headers; headers++) {
       struct curl_slist *next = curl_slist_append(list, *headers);
       if (next == NULL) {
-        curl_slist_free_all(list);
-        return -1;
+        wipe_slist(list);
+        return DHTTP_PREP_NOMEM;
       }
       list = next;
     }
     c->req_headers = list;
   }
-  if (set_method(e, method, c->send.len) != 0) return -1;
+  if (set_method(e, method, c->send.len) != 0) return DHTTP_PREP_METHOD;
   if (strcmp(method, "GET") != 0 && !(strcmp(method, "DELETE") == 0 && c->send.len == 0)) {
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->send.len ? c->send.data : "");
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->send.len);

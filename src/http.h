@@ -75,8 +75,11 @@ void dhttp_conn_free(dhttp_conn *c);
  * array of "Name: value" lines) for the next one; the request body is what
  * c->send holds (len 0 = none). fresh != 0 forbids reusing a kept-alive
  * connection (payment writes: libcurl silently replays a request whose reused
- * connection turns out dead, which must never happen to a capture). Returns 0
- * or -1 (out of memory). */
+ * connection turns out dead, which must never happen to a capture). Returns 0,
+ * DHTTP_PREP_METHOD (a method libcurl is not set up for here) or
+ * DHTTP_PREP_NOMEM. */
+#define DHTTP_PREP_METHOD (-1)
+#define DHTTP_PREP_NOMEM (-2)
 int dhttp_prepare(dhttp_conn *c, const char *method, const char *url, const char *const *headers,
                   int fresh);
 

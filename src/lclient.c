@@ -36,8 +36,9 @@ static void wipe_free(char **p) {
 
 static void client_release(dclient *c) {
   int i;
-  if (c->closed) return;
   c->closed = 1;
+  if (c->released) return;
+  c->released = 1;
   if (c->main_ready) dhttp_conn_free(&c->main);
   c->main_ready = 0;
   for (i = 0; i < c->pool_n; i++) dhttp_conn_free(&c->pool[i]);
@@ -162,8 +163,16 @@ static int l_transport(lua_State *L) {
   return 1;
 }
 
+/* A close() from a __gc finalizer that runs during a request on this same
+ * transport must not free the buffers that request is still reading: it only
+ * marks the transport closed, and guarded() releases it on the way out. */
 static int l_close(lua_State *L) {
   dclient *c = luaL_checkudata(L, 1, CLIENT_MT);
+  if (c->busy) {
+    c->closed = 1;
+    c->release_pending = 1;
+    return 0;
+  }
   client_release(c);
   return 0;
 }
@@ -201,7 +210,7 @@ static int l_store_token(lua_State *L) {
   memcpy(line, prefix, sizeof prefix - 1);
   memcpy(line + sizeof prefix - 1, v, n + 1);
   if (dtoken_store(&c->token, v, ttl, dtoken_now()) != 0) {
-    free(line);
+    wipe_free(&line);
     return luaL_error(L, "dintero: out of memory");
   }
   wipe_free(&c->bearer_line);
@@ -239,9 +248,36 @@ static int l_basic_header(lua_State *L) {
 
 /* ---- one exchange ----------------------------------------------------- */
 
-/* t:perform(req) -> result table (never raises for network trouble). */
-static int l_perform(lua_State *L) {
+/* Runs body (a perform or perform_many) with the transport marked busy.
+ *
+ * Why: building a result allocates Lua memory, and any allocation may run a
+ * __gc finalizer. A finalizer that used this same transport would reset or
+ * free the very buffers the result is being built from (and a close() would
+ * free them all). So a nested call is refused with an error, close() waits
+ * (l_close), and the body runs under lua_pcall so that no error, a memory
+ * error included, can leave the mark set. */
+static int guarded(lua_State *L, lua_CFunction body) {
   dclient *c = dclient_check_open(L);
+  int n = lua_gettop(L), i, status;
+  if (c->busy) return luaL_error(L, "dintero: transport in use: a request on it is still running "
+                                    "(called from a __gc finalizer?)");
+  luaL_checkstack(L, n + 2, "dintero: transport call");
+  lua_pushcfunction(L, body);
+  for (i = 1; i <= n; i++) lua_pushvalue(L, i); /* the originals keep the userdata referenced */
+  c->busy = 1;
+  status = lua_pcall(L, n, 1, 0);
+  c->busy = 0;
+  if (c->release_pending) {
+    c->release_pending = 0;
+    client_release(c);
+  }
+  if (status != 0) return lua_error(L);
+  return 1;
+}
+
+/* t:perform(req) -> result table (never raises for network trouble). */
+static int perform_body(lua_State *L) {
+  dclient *c = luaL_checkudata(L, 1, CLIENT_MT);
   char err[256];
   const char *why;
   dhttp_result res;
@@ -260,6 +296,9 @@ static int l_perform(lua_State *L) {
   dhttp_conn_trim(&c->main);
   return 1;
 }
+
+static int l_perform(lua_State *L) { return guarded(L, perform_body); }
+static int l_perform_many(lua_State *L) { return guarded(L, dclient_perform_many_body); }
 
 /* ---- small helpers the request loop needs ------------------------------ */
 
@@ -280,7 +319,7 @@ static int l_now(lua_State *L) {
 }
 
 static const luaL_Reg METHODS[] = {
-    {"perform", l_perform},         {"perform_many", dclient_perform_many}, {"token_state", l_token_state},
+    {"perform", l_perform},         {"perform_many", l_perform_many}, {"token_state", l_token_state},
     {"store_token", l_store_token}, {"drop_token", l_drop_token},     {"token", l_token},
     {"basic_header", l_basic_header}, {"close", l_close},             {NULL, NULL}};
 

@@ -18,7 +18,10 @@
 #define MAX_POOL 64
 
 typedef struct dclient {
-  int closed;
+  int closed;          /* no new calls */
+  int released;        /* resources freed */
+  int busy;            /* a perform or perform_many is running (see guarded() in lclient.c) */
+  int release_pending; /* close() came while busy: release when the call returns */
   dhttp_config cfg;
   char *ca_file, *proxy, *user_agent;
   char *basic_line;  /* "Authorization: Basic ..." */
@@ -41,7 +44,7 @@ const char *dclient_prepare(lua_State *L, dclient *c, dhttp_conn *conn, int r, c
 void dclient_push_result(lua_State *L, dclient *c, dhttp_conn *conn, const dhttp_result *res, int r);
 /* Pushes the result table of a locally refused request. */
 void dclient_push_refusal(lua_State *L, const char *why);
-/* t:perform_many(reqs, concurrency) */
-int dclient_perform_many(lua_State *L);
+/* The body of t:perform_many(reqs, concurrency), run by lclient.c's guard. */
+int dclient_perform_many_body(lua_State *L);
 
 #endif

@@ -31,7 +31,9 @@ const char *dclient_prepare(lua_State *L, dclient *c, dhttp_conn *conn, int r, c
   method = lua_tostring(L, -1);
   lua_getfield(L, r, "url");
   url = lua_tolstring(L, -1, &len);
-  if (method == NULL || url == NULL) luaL_error(L, "dintero: request needs method and url");
+  /* Refusals, not errors, from here on: in a batch an error would throw
+   * away the results of the requests already sent. */
+  if (method == NULL || url == NULL) return "request needs method and url";
   if (has_crlf(url, len)) return "URL contains CR, LF or NUL";
   lua_getfield(L, r, "body");
   if (lua_type(L, -1) == LUA_TSTRING) {
@@ -43,10 +45,13 @@ const char *dclient_prepare(lua_State *L, dclient *c, dhttp_conn *conn, int r, c
   lua_getfield(L, r, "headers");
   count = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
   if (count > MAX_HEADERS) return "too many request headers";
+  /* Every line stays on the stack while curl copies it; Lua only promises
+   * LUA_MINSTACK (20) free slots. */
+  luaL_checkstack(L, count + 4, "dintero: request headers");
   for (i = 1; i <= count; i++) {
-    lua_rawgeti(L, -1 - (i - 1), i); /* stays on the stack while curl copies it */
+    lua_rawgeti(L, -1 - (i - 1), i);
+    if (lua_type(L, -1) != LUA_TSTRING) return "header lines must be strings";
     lines[n] = lua_tolstring(L, -1, &len);
-    if (lines[n] == NULL) luaL_error(L, "dintero: header lines must be strings");
     if (has_crlf(lines[n], len)) return "a header value contains CR, LF or NUL";
     n++;
   }
@@ -65,7 +70,11 @@ const char *dclient_prepare(lua_State *L, dclient *c, dhttp_conn *conn, int r, c
   lines[n] = NULL;
   lua_getfield(L, r, "fresh");
   fresh = lua_toboolean(L, -1);
-  if (dhttp_prepare(conn, method, url, lines, fresh) != 0) luaL_error(L, "dintero: cannot prepare request");
+  switch (dhttp_prepare(conn, method, url, lines, fresh)) {
+  case 0: return NULL;
+  case DHTTP_PREP_METHOD: return "unsupported method (GET, POST, PUT, DELETE and PATCH are)";
+  default: luaL_error(L, "dintero: out of memory preparing a request");
+  }
   return NULL;
 }
 

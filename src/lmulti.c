@@ -63,8 +63,8 @@ static void finish_one(lua_State *L, dclient *c, CURLMsg *msg, slot *slots, int 
 }
 
 /* t:perform_many(reqs, concurrency) -> results in the order of reqs. */
-int dclient_perform_many(lua_State *L) {
-  dclient *c = dclient_check_open(L);
+int dclient_perform_many_body(lua_State *L) {
+  dclient *c = luaL_checkudata(L, 1, CLIENT_MT);
   int n, conc, next = 1, running = 0, out, k;
   slot slots[MAX_POOL];
   luaL_checktype(L, 2, LUA_TTABLE);

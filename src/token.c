@@ -18,11 +18,18 @@ static void wipe(dtoken *t) {
   }
 }
 
+/* The longest lifetime believed: a token endpoint answering a huge (or NaN)
+ * expires_in would otherwise give a token that is never refreshed and never
+ * expires here. Dintero's tokens live hours; a day only costs a refresh. */
+#define DTOKEN_MAX_LIFETIME 86400.0
+
 int dtoken_store(dtoken *t, const char *value, double expires_in, double now) {
   size_t n = strlen(value);
   char *copy = malloc(n + 1);
   double early;
   if (copy == NULL) return -1;
+  if (!(expires_in > 0)) expires_in = 0; /* NaN and negatives: expired at once */
+  if (expires_in > DTOKEN_MAX_LIFETIME) expires_in = DTOKEN_MAX_LIFETIME;
   memcpy(copy, value, n + 1);
   wipe(t);
   t->value = copy;
