@@ -126,3 +126,17 @@ describe("the stored token's lifetime", function()
     t:close()
   end)
 end)
+
+describe("numbers the C core is handed", function()
+  it("refuses NaN and absurd transport options and sleeps no time for NaN", function()
+    local core = require "dintero.core"
+    for _, k in ipairs { "timeout", "connect_timeout", "max_response_bytes", "max_header_count" } do
+      assert.has_error(function() core.transport { [k] = 0 / 0 } end)
+      assert.has_error(function() core.transport { [k] = 1e300 } end)
+    end
+    local t0 = core.now()
+    core.sleep(0 / 0)
+    core.sleep(-1)
+    assert.truthy(core.now() - t0 < 0.5)
+  end)
+end)

@@ -135,4 +135,27 @@ describe("secrets in unusual answers", function()
     c:close()
   end)
 end)
+describe("log redaction", function()
+  it("never logs a body nested deeper than it redacts", function()
+    mock.reset()
+    local events = {}
+    local c = dintero.new {
+      account_id = mock.credentials.account_id, client_id = mock.credentials.client_id,
+      client_secret = SECRET, api_url = mock.url, checkout_url = mock.url, log_bodies = true,
+      logger = function(e) events[#events + 1] = e end,
+    }
+    local deep = { password = "DEEP-SECRET" }
+    for _ = 1, 60 do deep = { inner = deep } end
+    c:request { method = "PUT", host = "checkout", path = "/v1/transactions/{id}", class = "idempotent",
+      params = { id = "T12345678.deep" }, body = deep }
+    assert.truthy(#events > 0)
+    for _, e in ipairs(events) do
+      local text = {}
+      walk(e, text, {})
+      for _, t in ipairs(text) do assert.is_nil(t:find("DEEP-SECRET", 1, true)) end
+    end
+    c:close()
+  end)
+end)
+
 

@@ -87,7 +87,8 @@ static double num_opt(lua_State *L, int t, const char *name, double def) {
   else if (lua_type(L, -1) != LUA_TNUMBER) v = -1;
   else v = lua_tonumber(L, -1);
   lua_pop(L, 1);
-  if (v < 0) luaL_error(L, "dintero.new: %s must be a non-negative number", name);
+  /* !(v <= 1e12) also catches NaN: the casts that follow are undefined for it */
+  if (v < 0 || !(v <= 1e12)) luaL_error(L, "dintero.new: %s must be a non-negative number up to 1e12", name);
   return v;
 }
 
@@ -305,7 +306,8 @@ static int l_perform_many(lua_State *L) { return guarded(L, dclient_perform_many
 static int l_sleep(lua_State *L) {
   double s = luaL_checknumber(L, 1);
   struct timespec ts;
-  if (s <= 0) return 0;
+  if (!(s > 0)) return 0; /* NaN too */
+  if (s > 86400) s = 86400; /* keeps the time_t cast defined */
   ts.tv_sec = (time_t)s;
   ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
   while (nanosleep(&ts, &ts) != 0) {

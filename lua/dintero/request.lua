@@ -84,7 +84,8 @@ local SECRET_KEYS = {
 }
 
 local function redacted(v, depth)
-  if type(v) ~= "table" or depth > 50 then return v end
+  if type(v) ~= "table" then return v end
+  if depth > 50 then return "<nested too deep to log>" end -- never unredacted
   local copy = {}
   for k, x in pairs(v) do
     copy[k] = SECRET_KEYS[k] and "***" or redacted(x, depth + 1)

@@ -402,6 +402,8 @@ local function mask_text(s)
   return s
 end
 
+M.mask_text = mask_text
+
 local function masked_headers(h)
   local out = {}
   for k, v in pairs(h) do

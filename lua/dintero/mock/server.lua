@@ -309,7 +309,7 @@ local function serve_connection(server, sock)
     local again = c:respond(res, keep)
     if server.log then
       server.log:write(string.format("%s %s%s %s %.1fms\n", req.method, req.path,
-        req.raw_query ~= "" and "?" .. req.raw_query or "", tostring(res.action or res.status),
+        req.raw_query ~= "" and app_mod.mask_text("?" .. req.raw_query) or "", tostring(res.action or res.status),
         (socket.gettime() - t0) * 1000))
       server.log:flush()
     end
