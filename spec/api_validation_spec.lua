@@ -56,6 +56,15 @@ describe("local validation", function()
       refused("order.amount", client.sessions:create(body_with(function(b) b.order.amount = 29990.0 end)))
     end)
 
+    it("refuses amounts above 2^53 - 1 on every Lua, where a double can no longer hold each integer", function()
+      local big = math.type and math.tointeger(2 ^ 53) or 2 ^ 53
+      refused("order.amount", client.sessions:create(body_with(function(b) b.order.amount = big end)))
+      local tx = h.authorized(client, 10000)
+      mock.reset()
+      refused("amount", client.transactions:capture(tx.id, big))
+      assert.equal(0, #mock.requests())
+    end)
+
     it("refuses a fractional capture or refund amount", function()
       local tx = h.authorized(client, 10000)
       mock.reset()

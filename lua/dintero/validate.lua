@@ -14,6 +14,10 @@ local M = {}
 local null = core.json.null
 local mtype = math.type
 local MAX_EXACT = 2 ^ 53
+-- The largest amount sent: every integer up to it is exact as a double, so
+-- the API (and any JSON parser on the way) reads the amount that was meant,
+-- and Lua 5.1/LuaJIT (doubles only) check the same range as 5.3+.
+local MAX_AMOUNT = 9007199254740991 -- 2^53 - 1
 
 --- The fail triple for field with problem. extra fields (e.g. a code such as
 -- "CAPTURE_AMOUNT_EXCEEDS_LEFT") are set on err after the message line is
@@ -47,6 +51,7 @@ function M.amount(v, field, positive)
   if not M.is_integer(v) or v < 0 then
     return M.fail(field, "must be a non-negative integer in minor units (e.g. 29990 for 299.90), got " .. show(v))
   end
+  if v > MAX_AMOUNT then return M.fail(field, "must be at most 9007199254740991 (2^53 - 1), got " .. show(v)) end
   if positive and v == 0 then return M.fail(field, "must be greater than 0") end
 end
 
