@@ -52,12 +52,17 @@ void dbuf_trim(dbuf *b, size_t keep) {
   if (b->cap > keep) dbuf_free(b);
 }
 
+void dwipe(void *p, size_t n) {
+  volatile unsigned char *q = p;
+  while (q && n--) *q++ = 0;
+}
+
+void dwipe_str(char *s) {
+  if (s) dwipe(s, strlen(s));
+}
+
 void dbuf_wipe(dbuf *b) {
-  if (b->data) {
-    volatile char *q = b->data;
-    size_t i;
-    for (i = 0; i < b->cap; i++) q[i] = 0;
-  }
+  dwipe(b->data, b->cap);
   dbuf_free(b);
 }
 

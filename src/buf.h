@@ -30,5 +30,10 @@ void dbuf_trim(dbuf *b, size_t keep);
 void dbuf_free(dbuf *b);
 /* dbuf_free after zeroing the whole block (for buffers that held secrets). */
 void dbuf_wipe(dbuf *b);
+/* Zeroes n bytes at p through a volatile pointer, so the compiler cannot drop
+ * the stores before a free: the one wipe used for every secret in src/. */
+void dwipe(void *p, size_t n);
+/* dwipe of a NUL-terminated string (NULL is fine). */
+void dwipe_str(char *s);
 
 #endif

@@ -16,10 +16,7 @@
  * Authorization lines carry the client secret (Basic) or the access token. */
 static void wipe_slist(struct curl_slist *list) {
   struct curl_slist *l;
-  for (l = list; l; l = l->next) {
-    volatile char *q = l->data;
-    while (q && *q) *q++ = 0;
-  }
+  for (l = list; l; l = l->next) dwipe_str(l->data);
   curl_slist_free_all(list);
 }
 

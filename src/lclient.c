@@ -27,8 +27,7 @@
 
 static void wipe_free(char **p) {
   if (*p) {
-    volatile char *q = *p;
-    while (*q) *q++ = 0;
+    dwipe_str(*p);
     free(*p);
     *p = NULL;
   }

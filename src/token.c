@@ -3,6 +3,8 @@
  */
 #include "token.h"
 
+#include "buf.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,8 +13,7 @@ void dtoken_init(dtoken *t) { memset(t, 0, sizeof *t); }
 
 static void wipe(dtoken *t) {
   if (t->value) {
-    volatile char *p = t->value;
-    while (*p) *p++ = 0;
+    dwipe_str(t->value);
     free(t->value);
     t->value = NULL;
   }

@@ -16,8 +16,7 @@ local function prepare(client, specs)
   local built, out = {}, {}
   local needs_token = false
   for i, spec in ipairs(specs) do
-    spec.class = spec.class or (spec.method == "GET" and "read" or spec.method == "POST" and "payment" or "idempotent")
-    if spec.auth == nil then spec.auth = true end
+    request.defaults(spec)
     needs_token = needs_token or spec.auth == true
     local req, err = request.build(client, spec)
     if req then built[i] = req else out[i] = result_fail(core.fail { kind = "validation", message = err }) end

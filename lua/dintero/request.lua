@@ -179,10 +179,18 @@ function M.send(client, spec, req)
   end
 end
 
---- client:request(spec): builds, checks and sends.
-function M.run(client, spec)
+--- Fills a spec's defaults (one place for client:request and client:parallel):
+-- the retry class from the method (POST is a payment write, the safe
+-- default) and auth = true.
+function M.defaults(spec)
   spec.class = spec.class or (spec.method == "GET" and "read" or spec.method == "POST" and "payment" or "idempotent")
   if spec.auth == nil then spec.auth = true end
+  return spec
+end
+
+--- client:request(spec): builds, checks and sends.
+function M.run(client, spec)
+  M.defaults(spec)
   local req, err = M.build(client, spec)
   if not req then return validation(err) end
   return M.send(client, spec, req)

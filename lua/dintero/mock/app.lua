@@ -366,7 +366,8 @@ M.is_control = is_control
 
 -- Values never shown in the request log.
 local SECRET_FIELDS = { "client_secret", "password", "access_token", "refresh_token",
-                        "secret", "mfa_token", "oob_code", "binding_code", "token" }
+                        "secret", "mfa_token", "oob_code", "binding_code", "token",
+                        "payment_token", "recurrence_token" }
 
 -- The end of the JSON string whose opening quote is at i: the index of its
 -- closing quote, stepping over escapes (\" among them), or #s.
