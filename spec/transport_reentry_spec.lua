@@ -5,16 +5,9 @@
 -- stack overrun shows as an invalid access.
 local core = require "dintero.core"
 local mock = require "support.mock"
+local gc_objects = require "support.gc_objects"
 
--- An object whose finalizer is f, on every Lua (5.1 tables take no __gc).
-local function gc_object(f)
-  if _VERSION == "Lua 5.1" then
-    local p = newproxy(true) -- luacheck: ignore 113 (5.1 / LuaJIT only)
-    getmetatable(p).__gc = f
-    return p
-  end
-  return setmetatable({}, { __gc = f })
-end
+local gc_object = gc_objects.object
 
 -- Runs f with the collector working all the time (a new cycle as soon as one
 -- ends, large steps), so that finalizers run during the transport call
@@ -32,11 +25,7 @@ local function eager_gc(f)
 end
 
 -- A 1 MiB JSON answer: decoding it allocates enough to run the collector.
-local function big_answer()
-  local items = {}
-  for i = 1, 8000 do items[i] = ('{"id":"T12345678.item%05d","amount":%d,"status":"CAPTURED"}'):format(i, i) end
-  return "[" .. table.concat(items, ",") .. "]"
-end
+local function big_answer() return gc_objects.json_array(8000) end
 
 describe("the C transport", function()
   local big
