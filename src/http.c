@@ -235,38 +235,3 @@ void dhttp_perform(dhttp_conn *c, dhttp_result *r) {
   CURLcode code = curl_easy_perform(c->easy);
   dhttp_finish(c, code, r);
 }
-
-/* The transfer's own result, from the multi handle's message queue. */
-static CURLcode done_code(CURLM *multi, CURL *easy) {
-  CURLcode code = CURLE_RECV_ERROR; /* no message: not finished normally */
-  CURLMsg *msg;
-  int left;
-  while ((msg = curl_multi_info_read(multi, &left)) != NULL)
-    if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) code = msg->data.result;
-  return code;
-}
-
-void dhttp_perform_waiting(dhttp_conn *c, CURLM *multi, dhttp_idle_fn idle, void *ud, dhttp_result *r) {
-  int running = 1, idled = 0;
-  CURLcode code;
-  if (multi == NULL || curl_multi_add_handle(multi, c->easy) != CURLM_OK) {
-    dhttp_perform(c, r);
-    return;
-  }
-  for (;;) {
-    if (curl_multi_perform(multi, &running) != CURLM_OK || !running) break;
-    if (!idled && idle) {
-      /* Once, at the first wait: the request is on its way (or the
-       * connection is being set up) and nothing can be done for it until
-       * the peer answers. Then straight back to libcurl, without waiting:
-       * the answer may have come meanwhile. */
-      idled = 1;
-      idle(ud);
-      continue;
-    }
-    if (curl_multi_poll(multi, NULL, 0, 1000, NULL) != CURLM_OK) break;
-  }
-  code = running ? CURLE_RECV_ERROR : done_code(multi, c->easy);
-  curl_multi_remove_handle(multi, c->easy);
-  dhttp_finish(c, code, r);
-}

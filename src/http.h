@@ -62,7 +62,6 @@ typedef struct dhttp_conn {
   dbuf send;    /* request body */
   struct curl_slist *req_headers;
   const dhttp_config *cfg;
-  size_t last_body_len; /* of the previous exchange: the next result's size, guessed */
   int header_count;
   int overflow; /* which limit stopped the transfer: 0, DHTTP_TOO_LARGE or DHTTP_HEADERS */
   char errbuf[CURL_ERROR_SIZE];
@@ -90,16 +89,6 @@ void dhttp_finish(dhttp_conn *c, CURLcode code, dhttp_result *r);
 
 /* Runs one exchange on this handle (blocking). */
 void dhttp_perform(dhttp_conn *c, dhttp_result *r);
-
-/* Runs one exchange on this handle (blocking) through multi, a multi handle
- * that holds no other transfer (it keeps the connections between calls), and
- * calls idle(ud) once, at the first moment libcurl has to wait for the peer:
- * the caller's chance to do work that would otherwise delay the answer's
- * processing. idle must not touch this handle. With no multi it is
- * dhttp_perform. A multi-level failure (out of memory) ends the exchange as
- * a receive error: whether the request was sent is still read from libcurl. */
-typedef void (*dhttp_idle_fn)(void *ud);
-void dhttp_perform_waiting(dhttp_conn *c, CURLM *multi, dhttp_idle_fn idle, void *ud, dhttp_result *r);
 
 /* Releases oversized buffers after an exchange so one large response does not
  * pin memory for the life of the client. */

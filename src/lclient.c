@@ -40,8 +40,6 @@ static void client_release(dclient *c) {
   c->released = 1;
   if (c->main_ready) dhttp_conn_free(&c->main);
   c->main_ready = 0;
-  if (c->single) curl_multi_cleanup(c->single);
-  c->single = NULL;
   for (i = 0; i < c->pool_n; i++) dhttp_conn_free(&c->pool[i]);
   free(c->pool);
   c->pool = NULL;
@@ -159,13 +157,9 @@ static int l_transport(lua_State *L) {
   c->cfg.ca_file = c->ca_file;
   c->cfg.proxy = c->proxy;
   c->cfg.user_agent = c->user_agent;
-  lua_getfield(L, 1, "collect_while_waiting");
-  c->collect_waiting = lua_isnil(L, -1) || lua_toboolean(L, -1);
-  lua_pop(L, 1);
   read_credentials(L, c);
   if (dhttp_conn_init(&c->main, &c->cfg) != 0) luaL_error(L, "dintero.new: curl_easy_init failed");
   c->main_ready = 1;
-  c->single = curl_multi_init(); /* NULL is fine: exchanges then use curl_easy_perform */
   return 1;
 }
 
@@ -296,7 +290,7 @@ static int perform_body(lua_State *L) {
     dclient_push_refusal(L, why);
     return 1;
   }
-  dclient_perform_waiting(L, c, &c->main, c->single, &res);
+  dhttp_perform(&c->main, &res);
   lua_settop(L, top);
   dclient_push_result(L, c, &c->main, &res, 2);
   dhttp_conn_trim(&c->main);

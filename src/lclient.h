@@ -29,8 +29,6 @@ typedef struct dclient {
   dtoken token;
   dhttp_conn main;
   int main_ready;
-  CURLM *single;       /* runs main's exchanges (NULL: curl_easy_perform) */
-  int collect_waiting; /* do the collector's work while waiting (lwait.c) */
   CURLM *multi;
   dhttp_conn *pool;
   int pool_n;
@@ -46,8 +44,6 @@ const char *dclient_prepare(lua_State *L, dclient *c, dhttp_conn *conn, int r, c
 void dclient_push_result(lua_State *L, dclient *c, dhttp_conn *conn, const dhttp_result *res, int r);
 /* Pushes the result table of a locally refused request. */
 void dclient_push_refusal(lua_State *L, const char *why);
-/* Runs conn's prepared exchange through multi (see lwait.c). */
-void dclient_perform_waiting(lua_State *L, dclient *c, dhttp_conn *conn, CURLM *multi, dhttp_result *res);
 /* The body of t:perform_many(reqs, concurrency), run by lclient.c's guard. */
 int dclient_perform_many_body(lua_State *L);
 

@@ -8,8 +8,7 @@
 --
 --   lua5.4 bench/support/request_loop.lua MODE BASE_URL N [CA_FILE]
 --
--- MODE: request (client:request), nowait (the same with
--- collect_while_waiting = false), raw (client:request{raw = true}),
+-- MODE: request (client:request), raw (client:request{raw = true}),
 -- get (client.transactions:get), decode (core.json.decode of the body alone,
 -- no I/O), cjson (lua-cjson's decode of the same body).
 package.path = "bench/?.lua;" .. package.path
@@ -48,7 +47,6 @@ local function client_loop()
   local client = dintero.new {
     account_id = nginx.ACCOUNT, client_id = "bench-client", client_secret = "bench-secret",
     api_url = base, checkout_url = base, ca_file = ca,
-    collect_while_waiting = mode ~= "nowait",
   }
   local raw = mode == "raw"
   local spec = { method = "GET", host = "checkout", path = "/v1/transactions/{id}", params = { id = TX } }
@@ -75,6 +73,6 @@ if mode == "decode" then
 elseif mode == "cjson" then
   decoder_loop(require("cjson").decode)
 else
-  assert(mode == "request" or mode == "nowait" or mode == "raw" or mode == "get", "unknown mode " .. tostring(mode))
+  assert(mode == "request" or mode == "raw" or mode == "get", "unknown mode " .. tostring(mode))
   client_loop()
 end

@@ -80,7 +80,6 @@ function M.new(opts)
     timeout = o.timeout, connect_timeout = o.connect_timeout, ca_file = o.ca_file, proxy = o.proxy,
     max_response_bytes = o.max_response_bytes,
     max_header_bytes = o.max_header_bytes, max_header_count = o.max_header_count,
-    collect_while_waiting = o.collect_while_waiting,
     client_id = o.client_id, client_secret = o.client_secret,
   }
   local plain_lines, body_lines, line_names = static_headers(o)

@@ -77,7 +77,6 @@ local CHECKS = {
   system = system_table,
   logger = is_function,
   log_bodies = is_bool,
-  collect_while_waiting = is_bool,
   insecure_http = is_bool,
   feature_toggles = string_list,
   max_response_bytes = whole(1024, 2 ^ 40),
