@@ -13,8 +13,9 @@
  * is restored and err says what was expected at which byte (1-based). Every
  * decoded array gets the array marker metatable; objects get none. Depth is
  * bounded by max_depth, so recursion stays within ~100 bytes of C stack and
- * 2 Lua stack slots per level (each checked with lua_checkstack), plus at
- * most 2 x DEFER_MAX pending members in each of the first DEFER_DEPTH levels.
+ * 2 Lua stack slots per level, plus at most 2 x DEFER_MAX pending members in
+ * each of the first DEFER_DEPTH levels; each level checks once, on entry,
+ * for all the slots it can hold (lua_checkstack).
  */
 #include "ljson_internal.h"
 #include "strcache.h"
@@ -334,9 +335,19 @@ static int number_value(dec *d) {
 
 static int value(dec *d);
 
+#define DEFER_MAX 32   /* members kept on the stack before the table is made (see below) */
+#define DEFER_DEPTH 16 /* levels that defer */
+
+/* DEFER_MAX pending members of one object (key + value each), plus a key
+ * being pushed through the string cache (which copies it once) and its
+ * value: what one container level ever holds above its base, so one check
+ * at its start covers every member (nested containers check for their own). */
+#define LEVEL_SLOTS (2 * DEFER_MAX + 4)
+
 static int enter(dec *d) {
   if (++d->depth > d->max_depth) return fail(d, d->p, "nesting deeper than %d", d->max_depth);
-  if (!lua_checkstack(d->L, 3)) return fail(d, d->p, "nesting too deep for the Lua stack");
+  if (!lua_checkstack(d->L, d->depth > DEFER_DEPTH ? 4 : LEVEL_SLOTS))
+    return fail(d, d->p, "nesting too deep for the Lua stack");
   return 0;
 }
 
@@ -347,8 +358,6 @@ static int enter(dec *d) {
  * transaction. The stack cost stays bounded: 2 x DEFER_MAX slots for each of
  * DEFER_DEPTH levels at most, then 2 per level as before (Lua 5.1 allows a C
  * call 8000 slots, LuaJIT 65500). */
-#define DEFER_MAX 32
-#define DEFER_DEPTH 16
 
 /* Moves the n items above base into a new array sized for hint, left at
  * base + 1. */
@@ -380,7 +389,6 @@ static int array_value(dec *d) {
     return 0;
   }
   for (;;) {
-    if (!tab && !lua_checkstack(L, 3)) return fail(d, d->p, "nesting too deep for the Lua stack");
     if (value(d)) return -1;
     ++n;
     if (tab) lua_rawseti(L, tab, n);
@@ -433,7 +441,6 @@ static int object_value(dec *d) {
     return 0;
   }
   for (;;) {
-    if (!tab && !lua_checkstack(L, 4)) return fail(d, d->p, "nesting too deep for the Lua stack");
     if (d->p >= d->end || *d->p != '"') return expected(d, d->p, "a string key in object");
     if (key_value(d)) return -1;
     d->p = skip_ws(d->p, d->end);
