@@ -671,7 +671,7 @@ describe("dintero.json", function()
   end)
 
 
-  -- The decoder keeps recent object keys in a cache of 512 slots (src/ljson_keys.c):
+  -- The decoder keeps recent object keys in a cache of 512 slots (src/strcache.c):
   -- whatever it holds, every key must come back exactly as written.
   describe("key cache", function()
     local function object_with(keys)
@@ -702,6 +702,21 @@ describe("dintero.json", function()
       end
       check_keys(keys)
       check_keys { "a", "b", "ab", "ba", "aa", "address_line", "address_line_2", "" }
+    end)
+
+    -- A slot matches on length + first and last 8 bytes, and compares the rest
+    -- only beyond 16 bytes: one differing byte must tell keys apart wherever it is.
+    it("tells apart keys that differ in one byte, at every length and position", function()
+      for n = 1, 40 do
+        local base = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"):sub(1, n)
+        for p = 1, n do
+          local other = base:sub(1, p - 1) .. "_" .. base:sub(p + 1)
+          assert.are.same({ [base] = 1 }, json.decode(object_with { base }))
+          local v = assert(json.decode(object_with { other }))
+          assert.are.equal(1, v[other], other)
+          assert.is_nil(v[base], other)
+        end
+      end
     end)
 
     it("handles keys at and around the 40-byte limit, escaped and non-ASCII keys", function()
