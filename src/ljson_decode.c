@@ -335,22 +335,6 @@ static int number_value(dec *d) {
 
 static int value(dec *d);
 
-#define DEFER_MAX 32   /* members kept on the stack before the table is made (see below) */
-#define DEFER_DEPTH 16 /* levels that defer */
-
-/* DEFER_MAX pending members of one object (key + value each), plus a key
- * being pushed through the string cache (which copies it once) and its
- * value: what one container level ever holds above its base, so one check
- * at its start covers every member (nested containers check for their own). */
-#define LEVEL_SLOTS (2 * DEFER_MAX + 4)
-
-static int enter(dec *d) {
-  if (++d->depth > d->max_depth) return fail(d, d->p, "nesting deeper than %d", d->max_depth);
-  if (!lua_checkstack(d->L, d->depth > DEFER_DEPTH ? 4 : LEVEL_SLOTS))
-    return fail(d, d->p, "nesting too deep for the Lua stack");
-  return 0;
-}
-
 /* Arrays and objects in the first DEFER_DEPTH levels keep their first
  * DEFER_MAX members on the Lua stack and create the table once the count is
  * known, at its final size: a table filled from empty is rehashed at 1, 2, 4,
@@ -358,6 +342,24 @@ static int enter(dec *d) {
  * transaction. The stack cost stays bounded: 2 x DEFER_MAX slots for each of
  * DEFER_DEPTH levels at most, then 2 per level as before (Lua 5.1 allows a C
  * call 8000 slots, LuaJIT 65500). */
+#define DEFER_MAX 32
+#define DEFER_DEPTH 16
+
+/* DEFER_MAX pending members of one object (key + value each), plus a key
+ * being pushed through the string cache (which copies it once) and its
+ * value: what one container level ever holds above its base, so one check
+ * at its start covers every member (nested containers check for their own).
+ * Deeper levels fill their table at once: the table, a key and its cache copy,
+ * a value. */
+#define LEVEL_SLOTS (2 * DEFER_MAX + 4)
+#define DEEP_LEVEL_SLOTS 4
+
+static int enter(dec *d) {
+  if (++d->depth > d->max_depth) return fail(d, d->p, "nesting deeper than %d", d->max_depth);
+  if (!lua_checkstack(d->L, d->depth > DEFER_DEPTH ? DEEP_LEVEL_SLOTS : LEVEL_SLOTS))
+    return fail(d, d->p, "nesting too deep for the Lua stack");
+  return 0;
+}
 
 /* Moves the n items above base into a new array sized for hint, left at
  * base + 1. */
