@@ -59,7 +59,7 @@ local function main()
   local ok, err = pcall(function()
     local base = tls and srv.https_url or srv.http_url
     local ca = tls and srv.ca_file or nil
-    local wa, wb, ca_, cb, b_wins = {}, {}, {}, {}, 0
+    local wall_a, wall_b, cpu_a, cpu_b, b_wins = {}, {}, {}, {}, 0
     for r = 1, ROUNDS do
       -- A first in odd rounds, B first in even ones: neither always follows the other.
       local first, second = dir_a, dir_b
@@ -69,7 +69,7 @@ local function main()
       core.sleep(0.05)
       local w2, c2 = block(second, base, ca)
       if first ~= dir_a then w1, c1, w2, c2 = w2, c2, w1, c1 end
-      wa[r], ca_[r], wb[r], cb[r] = w1, c1, w2, c2
+      wall_a[r], cpu_a[r], wall_b[r], cpu_b[r] = w1, c1, w2, c2
       if w2 < w1 then b_wins = b_wins + 1 end
     end
     common.header("A/B of two builds: " .. mode .. (tls and " over HTTPS" or " over HTTP"), {
@@ -78,11 +78,11 @@ local function main()
     local us = function(x) return common.fmt(x * 1e6, 1) end
     common.table({ { "build", "l" }, { "wall mean us", "r" }, { "wall median us", "r" },
       { "CPU mean us", "r" }, { "CPU median us", "r" } }, {
-      { "A " .. dir_a, us(mean(wa)), us(median(wa)), us(mean(ca_)), us(median(ca_)) },
-      { "B " .. dir_b, us(mean(wb)), us(median(wb)), us(mean(cb)), us(median(cb)) },
+      { "A " .. dir_a, us(mean(wall_a)), us(median(wall_a)), us(mean(cpu_a)), us(median(cpu_a)) },
+      { "B " .. dir_b, us(mean(wall_b)), us(median(wall_b)), us(mean(cpu_b)), us(median(cpu_b)) },
     })
     print(("B / A: wall %.3f (medians %.3f), CPU %.3f (medians %.3f); B faster in %d of %d rounds"):format(
-      mean(wb) / mean(wa), median(wb) / median(wa), mean(cb) / mean(ca_), median(cb) / median(ca_), b_wins, ROUNDS))
+      mean(wall_b) / mean(wall_a), median(wall_b) / median(wall_a), mean(cpu_b) / mean(cpu_a), median(cpu_b) / median(cpu_a), b_wins, ROUNDS))
   end)
   srv:stop()
   if not ok then
