@@ -82,7 +82,8 @@ local function main()
       { "B " .. dir_b, us(mean(wall_b)), us(median(wall_b)), us(mean(cpu_b)), us(median(cpu_b)) },
     })
     print(("B / A: wall %.3f (medians %.3f), CPU %.3f (medians %.3f); B faster in %d of %d rounds"):format(
-      mean(wall_b) / mean(wall_a), median(wall_b) / median(wall_a), mean(cpu_b) / mean(cpu_a), median(cpu_b) / median(cpu_a), b_wins, ROUNDS))
+      mean(wall_b) / mean(wall_a), median(wall_b) / median(wall_a),
+      mean(cpu_b) / mean(cpu_a), median(cpu_b) / median(cpu_a), b_wins, ROUNDS))
   end)
   srv:stop()
   if not ok then
