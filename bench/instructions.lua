@@ -19,6 +19,7 @@ require "support.paths"
 
 local common = require "support.common"
 local nginx = require "support.nginx"
+local callgrind = require "support.callgrind"
 
 local N = common.bench_n(1000)
 local TX_ID = "T12345678.5Yb000000000000000007Hq"
@@ -28,9 +29,11 @@ local function sh_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
---- Instructions callgrind counted for one run of cmd (a shell command).
-local function instructions(cmd)
-  local p = assert(io.popen("valgrind --tool=callgrind --callgrind-out-file=/dev/null " .. cmd .. " 2>&1 >/dev/null"))
+--- Instructions callgrind counted for one run of cmd (a shell command); with
+-- out_file, callgrind's profile is kept there (for callgrind.objects).
+local function instructions(cmd, out_file)
+  local p = assert(io.popen("valgrind --tool=callgrind --callgrind-out-file=" .. (out_file or "/dev/null") .. " "
+    .. cmd .. " 2>&1 >/dev/null"))
   local out = p:read "*a"
   p:close()
   local count = out:match "Collected : (%d+)"
@@ -42,6 +45,48 @@ local function per_call(cmd_for)
   local one = instructions(cmd_for(N))
   local two = instructions(cmd_for(2 * N))
   return (two - one) / N
+end
+
+-- Which part of the process does the work, by the ELF object it runs in
+-- (first match wins): raw_curl_lua has our decoder compiled in.
+local GROUPS = {
+  { { "core%.so$", "raw_curl_lua$" }, "dintero C code: JSON parser, key cache, transport" },
+  { { "libcurl" }, "libcurl" },
+  { { "liblua", "/lua5%.%d$", "luajit" }, "Lua itself: VM, C API, string interning, tables, collector" },
+  { { "libc%.so" }, "libc: malloc/free (which Lua's allocator calls), memcpy, ..." },
+}
+
+local function group_of(object)
+  for _, g in ipairs(GROUPS) do
+    for _, pattern in ipairs(g[1]) do
+      if object:find(pattern) then return g[2] end
+    end
+  end
+  return "other: ld.so, libssl, libcrypto, ..."
+end
+
+local function by_group(profile)
+  local groups = {}
+  for object, count in pairs(callgrind.objects(profile)) do
+    local g = group_of(object)
+    groups[g] = (groups[g] or 0) + count
+  end
+  return groups
+end
+
+--- Instructions per call of cmd_for's command, split by group (see GROUPS).
+local function per_call_split(cmd_for)
+  local dir = assert(io.popen("mktemp -d /tmp/dintero-callgrind.XXXXXX"):read "*l")
+  local ok, res = pcall(function()
+    instructions(cmd_for(N), dir .. "/one")
+    instructions(cmd_for(2 * N), dir .. "/two")
+    local one, two, split = by_group(dir .. "/one"), by_group(dir .. "/two"), {}
+    for g, count in pairs(two) do split[g] = (count - (one[g] or 0)) / N end
+    return split
+  end)
+  os.execute("rm -rf " .. sh_quote(dir))
+  if not ok then error(res, 0) end
+  return res
 end
 
 local function raw_curl_cmd(exe, base, ca_file)
@@ -67,14 +112,51 @@ local function peers(base, ca_file, raw_exe, raw_lua_exe)
   }
 end
 
-local function run_proto(proto, base, ca_file, raw_exe, raw_lua_exe)
+local function total_of(split)
+  local sum = 0
+  for _, count in pairs(split) do sum = sum + count end
+  return sum
+end
+
+-- One row per peer; the HTTP request rows also keep their split by group
+-- (splits[label]), for the "where it goes" table.
+local function run_proto(proto, base, ca_file, raw_exe, raw_lua_exe, splits)
   local rows, limit = {}, nil
   for _, p in ipairs(peers(base, ca_file, raw_exe, raw_lua_exe)) do
-    local count = per_call(p[2])
+    local count
+    if splits then
+      splits[p[1]] = per_call_split(p[2])
+      count = total_of(splits[p[1]])
+    else
+      count = per_call(p[2])
+    end
     limit = limit or count
     rows[#rows + 1] = { p[1], proto, common.fmt(count / 1000, 1), common.fmt(count / limit, 2) .. "x" }
   end
   return rows
+end
+
+-- Columns: the decode alone, then each HTTP peer; rows: the groups.
+local function print_split(columns)
+  local names, seen = {}, {}
+  for _, c in ipairs(columns) do
+    for g in pairs(c[2]) do
+      if not seen[g] then seen[g], names[#names + 1] = true, g end
+    end
+  end
+  table.sort(names)
+  local head, rows = { { "k instructions per call, by where they run", "l" } }, {}
+  for _, c in ipairs(columns) do head[#head + 1] = { c[1], "r" } end
+  for _, g in ipairs(names) do
+    local row = { g }
+    for _, c in ipairs(columns) do
+      local count, total = c[2][g] or 0, total_of(c[2])
+      if math.abs(count) < 50 then count = 0 end -- N-vs-2N noise, not work
+      row[#row + 1] = ("%s (%d %%)"):format(common.fmt(count / 1000, 1), math.floor(100 * count / total + 0.5))
+    end
+    rows[#rows + 1] = row
+  end
+  common.table(head, rows)
 end
 
 local function main()
@@ -86,19 +168,34 @@ local function main()
       ("response: %d bytes of JSON from nginx (keep-alive)"):format(#srv.body),
       "user-space instructions of the client process only: no kernel, no server, no cache misses",
     })
-    local rows = run_proto("HTTP", srv.http_url, nil, raw_exe, raw_lua_exe)
+    local splits = {}
+    local rows = run_proto("HTTP", srv.http_url, nil, raw_exe, raw_lua_exe, splits)
     for _, row in ipairs(run_proto("HTTPS", srv.https_url, srv.ca_file, raw_exe, raw_lua_exe)) do
       rows[#rows + 1] = row
     end
-    local dec = per_call(loop_cmd("decode", srv.http_url))
+    local dec = per_call_split(loop_cmd("decode", srv.http_url))
     local cj = per_call(loop_cmd("cjson", srv.http_url))
-    rows[#rows + 1] = { "core.json.decode alone (no I/O)", "-", common.fmt(dec / 1000, 1), "-" }
+    rows[#rows + 1] = { "core.json.decode alone (no I/O)", "-", common.fmt(total_of(dec) / 1000, 1), "-" }
     rows[#rows + 1] = { "lua-cjson decode alone (no I/O)", "-", common.fmt(cj / 1000, 1), "-" }
     common.table({ { "client", "l" }, { "proto", "l" }, { "k instructions/request", "r" },
       { "vs raw libcurl", "r" } }, rows)
     print()
     print "The decode of one transaction alone costs more instructions than the whole of raw"
     print "libcurl's request; see docs/performance.md for what that means for the wall-time target."
+    print()
+    print "Where the instructions run (HTTP; the ELF object each instruction is in):"
+    print()
+    print_split({
+      { "decode alone", dec },
+      { "raw libcurl", splits["raw libcurl (C, no decode)"] },
+      { "raw libcurl + decode", splits["raw libcurl + C decode to Lua"] },
+      { "raw=true", splits["dintero client:request raw=true"] },
+      { "client:request", splits["dintero client:request"] },
+    })
+    print()
+    print "Lua's own share of the decode (interning the strings, inserting into the tables,"
+    print "collecting the previous result) is the cost of handing the caller Lua tables at all,"
+    print "whatever parser fills them."
   end)
   srv:stop()
   if not ok then io.stderr:write(tostring(err), "\n") os.exit(1) end
