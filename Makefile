@@ -83,6 +83,8 @@ demo: deps build
 BENCH_N ?=
 BENCHES := bench/requests.lua bench/parallel.lua bench/memory.lua bench/json.lua bench/instructions.lua
 bench: build
+	@# the LuaJIT rows of bench/requests.lua need the core built for LuaJIT too
+	@if command -v luajit >/dev/null 2>&1; then $(MAKE) --no-print-directory build LUA=luajit; fi
 	@for b in $(BENCHES); do echo "== $$b"; BENCH_N=$(BENCH_N) $(LUA_BIN) $$b || exit 1; done
 
 test-asan:

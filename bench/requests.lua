@@ -47,9 +47,11 @@ local N = common.bench_n(20000)
 local SLOW_N = math.max(1, math.min(300, math.floor(N / 10)))
 local ROUNDS = math.min(10, SLOW_N)
 local TX_ID = "T12345678.5Yb000000000000000007Hq"
-local RAW_CURL, RAW_CURL_LUA -- built by main
+local RAW_CURL, RAW_CURL_LUA, RAW_CURL_LUAJIT -- built by main
 local RAW_NAME = "raw libcurl (C, no decode)"
 local RAW_LUA_NAME = "raw libcurl + C decode to Lua"
+local RAW_LUAJIT_NAME = "raw libcurl + C decode to LuaJIT"
+local JIT_SUFFIX = " (LuaJIT)"
 
 local function per_round(total) return math.max(1, math.ceil(total / ROUNDS)) end
 
@@ -92,9 +94,11 @@ end
 -- mode: "request" (client:request, JSON decoded), "raw" (client:request with
 -- raw = true: the body stays bytes, like raw libcurl) or "get"
 -- (client.transactions:get: request + argument checks + Transaction object).
-local function dintero_peer(base, ca_file, mode)
-  local lua = arg[-1] or "lua5.4"
-  return process_peer(NAMES[mode], function(count)
+-- lua: the interpreter (default: the one running this script), and a
+-- suffix for the peer's name.
+local function dintero_peer(base, ca_file, mode, lua, suffix)
+  lua = lua or arg[-1] or "lua5.4"
+  return process_peer(NAMES[mode] .. (suffix or ""), function(count)
     return table.concat({ lua, "bench/support/request_loop.lua", mode, sh_quote(base), count,
       sh_quote(ca_file or "") }, " ")
   end, mode ~= "get")
@@ -155,6 +159,18 @@ end
 
 -- ---- measuring ------------------------------------------------------------
 
+-- The spread of a's per-request wall time over b's, round by round (both ran
+-- in each round, minutes apart at most): "min-max, median m". A shared VM's
+-- noise comes in bursts that a mean over all rounds hides.
+local function round_ratios(a, b)
+  local rs = {}
+  for i, w in ipairs(a.summary.rounds) do rs[i] = w / b.summary.rounds[i] end
+  table.sort(rs)
+  local n = #rs
+  local median = n % 2 == 1 and rs[(n + 1) / 2] or (rs[n / 2] + rs[n / 2 + 1]) / 2
+  return ("%.2f-%.2fx, median %.2fx"):format(rs[1], rs[n], median)
+end
+
 local function measure(peer, count)
   collectgarbage "collect"
   core.sleep(0.05) -- let nginx and the kernel settle after the previous peer
@@ -193,10 +209,16 @@ local function bench_protocol(label, base, ca_file)
   local peers = { dintero_peer(base, ca_file, "request"), raw_curl_peer(base, ca_file, RAW_CURL, RAW_NAME),
     dintero_peer(base, ca_file, "raw"), raw_curl_peer(base, ca_file, RAW_CURL_LUA, RAW_LUA_NAME) }
   peers[#peers + 1] = dintero_peer(base, ca_file, "get")
+  if RAW_CURL_LUAJIT then
+    -- the same client on LuaJIT (games, kiosks, scripts under OpenResty's
+    -- resty), with its floor
+    peers[#peers + 1] = dintero_peer(base, ca_file, "request", "luajit", JIT_SUFFIX)
+    peers[#peers + 1] = raw_curl_peer(base, ca_file, RAW_CURL_LUAJIT, RAW_LUAJIT_NAME)
+  end
   if ca_file == nil or has_https then peers[#peers + 1] = luasocket_peer(base, ca_file) end
   peers[#peers + 1] = curl_cli_peer(base, ca_file)
   local totals = {}
-  for i = 1, #peers do totals[i] = { wall = 0, cpu = 0, count = 0, best = math.huge } end
+  for i = 1, #peers do totals[i] = { wall = 0, cpu = 0, count = 0, best = math.huge, rounds = {} } end
   for round = 1, ROUNDS do
     for _, i in ipairs(round_order(#peers, round)) do
       local peer = peers[i]
@@ -204,6 +226,7 @@ local function bench_protocol(label, base, ca_file)
       local t = totals[i]
       t.wall, t.cpu, t.count = t.wall + r.wall, t.cpu + r.cpu, t.count + r.count
       t.best = math.min(t.best, r.wall / r.count)
+      t.rounds[round] = r.wall / r.count
     end
   end
   local raw = totals[2].wall / totals[2].count
@@ -218,7 +241,7 @@ local function bench_protocol(label, base, ca_file)
       common.fmt(cpu * 1e6, 0), common.fmt(wall / raw, 2) .. "x", common.fmt(cpu / raw_cpu, 2) .. "x",
       common.fmt(wall / ours, 2) .. "x",
     }
-    peer.summary = { wall = wall, cpu = cpu }
+    peer.summary = { wall = wall, cpu = cpu, rounds = t.rounds }
   end
   for _, peer in ipairs(peers) do
     if peer.notes then io.write("  ", label, " ", peer.name, ": ", peer.notes(), "\n") end
@@ -230,6 +253,9 @@ end
 local function main()
   RAW_CURL = common.raw_curl()
   RAW_CURL_LUA = common.raw_curl_lua()
+  -- LuaJIT rows need the core built for it (make bench does) and its headers
+  RAW_CURL_LUAJIT = common.exists "build/luajit/dintero/core.so" and common.raw_curl_luajit() or nil
+  if not RAW_CURL_LUAJIT then print "(no LuaJIT rows: build/luajit/dintero/core.so or LuaJIT's headers missing)" end
   local srv = nginx.start { tls = true }
   local ok, err = pcall(function()
     common.header("Sequential requests: GET /v1/transactions/{id}", {
@@ -256,15 +282,24 @@ local function main()
     local function target(label, peers)
       local ours, raw = peers[1].summary.wall, peers[2].summary.wall
       local r = ours / raw
-      print(("target %s: dintero within 1.2x of raw libcurl wall time: %.2fx %s"):format(
-        label, r, r <= 1.2 and "MET" or "MISSED"))
+      print(("target %s: dintero within 1.2x of raw libcurl wall time: %.2fx %s (per-round ratios: %s)"):format(
+        label, r, r <= 1.2 and "MET" or "MISSED", round_ratios(peers[1], peers[2])))
+      local by_name = {}
+      for _, p in ipairs(peers) do by_name[p.name] = p end
       for _, p in ipairs(peers) do
         if p.name == NAMES.raw then
-          print(("info %s: dintero raw=true (no decode, like raw libcurl) vs raw libcurl: %.2fx"):format(
-            label, p.summary.wall / raw))
+          print(("info %s: dintero raw=true (no decode, like raw libcurl) vs raw libcurl: %.2fx (per-round: %s)"):format(
+            label, p.summary.wall / raw, round_ratios(p, peers[2])))
         end
         if p.name == RAW_LUA_NAME then
+          print(("info %s: raw libcurl + C decode to Lua vs raw libcurl: %.2fx (per-round: %s)"):format(
+            label, p.summary.wall / raw, round_ratios(p, peers[2])))
           print(("info %s: dintero vs raw libcurl + C decode to Lua: %.2fx"):format(label, ours / p.summary.wall))
+        end
+        if p.name == NAMES.request .. JIT_SUFFIX then
+          local floor = by_name[RAW_LUAJIT_NAME]
+          print(("info %s: dintero on LuaJIT vs raw libcurl: %.2fx (per-round: %s); vs its floor: %.2fx"):format(
+            label, p.summary.wall / raw, round_ratios(p, peers[2]), p.summary.wall / floor.summary.wall))
         end
         if p.name:match "^luasec" then
           local s = p.summary.wall / ours
