@@ -96,9 +96,11 @@ local function raw_curl_cmd(exe, base, ca_file)
   end
 end
 
-local function loop_cmd(mode, base, ca_file)
+-- lua: the interpreter (default: the one running this script).
+local function loop_cmd(mode, base, ca_file, lua)
   return function(n)
-    return table.concat({ LUA, "bench/support/request_loop.lua", mode, sh_quote(base), n, sh_quote(ca_file or "") }, " ")
+    return table.concat({ lua or LUA, "bench/support/request_loop.lua", mode, sh_quote(base), n,
+      sh_quote(ca_file or "") }, " ")
   end
 end
 
@@ -177,6 +179,12 @@ local function main()
     local cj = per_call(loop_cmd("cjson", srv.http_url))
     rows[#rows + 1] = { "core.json.decode alone (no I/O)", "-", common.fmt(total_of(dec) / 1000, 1), "-" }
     rows[#rows + 1] = { "lua-cjson decode alone (no I/O)", "-", common.fmt(cj / 1000, 1), "-" }
+    -- LuaJIT makes strings and tables with less work: the same decoder there
+    local jit = common.exists "build/luajit/dintero/core.so" and per_call_split(loop_cmd("decode", srv.http_url, nil,
+      "luajit")) or nil
+    if jit then
+      rows[#rows + 1] = { "core.json.decode alone, LuaJIT", "-", common.fmt(total_of(jit) / 1000, 1), "-" }
+    end
     common.table({ { "client", "l" }, { "proto", "l" }, { "k instructions/request", "r" },
       { "vs raw libcurl", "r" } }, rows)
     print()
@@ -185,17 +193,19 @@ local function main()
     print()
     print "Where the instructions run (HTTP; the ELF object each instruction is in):"
     print()
-    print_split({
-      { "decode alone", dec },
+    local columns = { { "decode alone", dec } }
+    if jit then columns[#columns + 1] = { "decode, LuaJIT", jit } end
+    for _, c in ipairs({
       { "raw libcurl", splits["raw libcurl (C, no decode)"] },
       { "raw libcurl + decode", splits["raw libcurl + C decode to Lua"] },
       { "raw=true", splits["dintero client:request raw=true"] },
       { "client:request", splits["dintero client:request"] },
-    })
+    }) do columns[#columns + 1] = c end
+    print_split(columns)
     print()
     print "Lua's own share of the decode (interning the strings, inserting into the tables,"
-    print "collecting the previous result) is the cost of handing the caller Lua tables at all,"
-    print "whatever parser fills them."
+    print "collecting the previous result; LuaJIT has its own allocator, so its row holds that"
+    print "too) is the cost of handing the caller Lua tables at all, whatever parser fills them."
   end)
   srv:stop()
   if not ok then io.stderr:write(tostring(err), "\n") os.exit(1) end

@@ -9,6 +9,8 @@
 --                    the same program built with DECODE_INTO_LUA: each body also
 --                    decoded into Lua tables by the library's C decoder in a bare
 --                    Lua state (the floor for any Lua client that decodes)
+--   on LuaJIT       client:request and the floor again, with LuaJIT (when the core is
+--                    built for it: make bench does), whose strings and tables cost less
 --   luasocket/luasec socket.http (HTTP) / ssl.https (HTTPS) + lua-cjson, a new
 --                    connection per request, as users would write it
 --   curl CLI         io.popen("curl ...") + lua-cjson, a process per request
