@@ -180,8 +180,7 @@ local function main()
     rows[#rows + 1] = { "core.json.decode alone (no I/O)", "-", common.fmt(total_of(dec) / 1000, 1), "-" }
     rows[#rows + 1] = { "lua-cjson decode alone (no I/O)", "-", common.fmt(cj / 1000, 1), "-" }
     -- LuaJIT makes strings and tables with less work: the same decoder there
-    local jit = common.exists "build/luajit/dintero/core.so" and per_call_split(loop_cmd("decode", srv.http_url, nil,
-      "luajit")) or nil
+    local jit = common.has_luajit() and per_call_split(loop_cmd("decode", srv.http_url, nil, "luajit")) or nil
     if jit then
       rows[#rows + 1] = { "core.json.decode alone, LuaJIT", "-", common.fmt(total_of(jit) / 1000, 1), "-" }
     end

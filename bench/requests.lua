@@ -220,14 +220,13 @@ local function bench_protocol(label, base, ca_file)
   if ca_file == nil or has_https then peers[#peers + 1] = luasocket_peer(base, ca_file) end
   peers[#peers + 1] = curl_cli_peer(base, ca_file)
   local totals = {}
-  for i = 1, #peers do totals[i] = { wall = 0, cpu = 0, count = 0, best = math.huge, rounds = {} } end
+  for i = 1, #peers do totals[i] = { wall = 0, cpu = 0, count = 0, rounds = {} } end
   for round = 1, ROUNDS do
     for _, i in ipairs(round_order(#peers, round)) do
       local peer = peers[i]
       local r = measure(peer, per_round(peer.slow and SLOW_N or N))
       local t = totals[i]
       t.wall, t.cpu, t.count = t.wall + r.wall, t.cpu + r.cpu, t.count + r.count
-      t.best = math.min(t.best, r.wall / r.count)
       t.rounds[round] = r.wall / r.count
     end
   end
@@ -238,8 +237,9 @@ local function bench_protocol(label, base, ca_file)
   for i, peer in ipairs(peers) do
     local t = totals[i]
     local wall, cpu = t.wall / t.count, t.cpu / t.count
+    local best = math.min((table.unpack or unpack)(t.rounds))
     rows[#rows + 1] = {
-      peer.name, label, tostring(t.count), common.fmt(wall * 1e6, 0), common.fmt(t.best * 1e6, 0),
+      peer.name, label, tostring(t.count), common.fmt(wall * 1e6, 0), common.fmt(best * 1e6, 0),
       common.fmt(cpu * 1e6, 0), common.fmt(wall / raw, 2) .. "x", common.fmt(cpu / raw_cpu, 2) .. "x",
       common.fmt(wall / ours, 2) .. "x",
     }
@@ -255,8 +255,7 @@ end
 local function main()
   RAW_CURL = common.raw_curl()
   RAW_CURL_LUA = common.raw_curl_lua()
-  -- LuaJIT rows need the core built for it (make bench does) and its headers
-  RAW_CURL_LUAJIT = common.exists "build/luajit/dintero/core.so" and common.raw_curl_luajit() or nil
+  RAW_CURL_LUAJIT = common.has_luajit() and common.raw_curl_luajit() or nil
   if not RAW_CURL_LUAJIT then print "(no LuaJIT rows: build/luajit/dintero/core.so or LuaJIT's headers missing)" end
   local srv = nginx.start { tls = true }
   local ok, err = pcall(function()
@@ -282,29 +281,28 @@ local function main()
     print "The curl CLI CPU includes its children (sh + curl). luasocket/luasec open a connection per request."
     print()
     local function target(label, peers)
-      local ours, raw = peers[1].summary.wall, peers[2].summary.wall
-      local r = ours / raw
-      print(("target %s: dintero within 1.2x of raw libcurl wall time: %.2fx %s (per-round ratios: %s)"):format(
-        label, r, r <= 1.2 and "MET" or "MISSED", round_ratios(peers[1], peers[2])))
       local by_name = {}
       for _, p in ipairs(peers) do by_name[p.name] = p end
-      for _, p in ipairs(peers) do
-        if p.name == NAMES.raw then
-          print(("info %s: dintero raw=true (no decode, like raw libcurl) vs raw libcurl: %.2fx (per-round: %s)"):format(
-            label, p.summary.wall / raw, round_ratios(p, peers[2])))
-        end
-        if p.name == RAW_LUA_NAME then
-          print(("info %s: raw libcurl + C decode to Lua vs raw libcurl: %.2fx (per-round: %s)"):format(
-            label, p.summary.wall / raw, round_ratios(p, peers[2])))
-          print(("info %s: dintero vs raw libcurl + C decode to Lua: %.2fx"):format(label, ours / p.summary.wall))
-        end
-        if p.name == NAMES.request .. JIT_SUFFIX then
-          local floor = by_name[RAW_LUAJIT_NAME]
-          print(("info %s: dintero on LuaJIT vs raw libcurl: %.2fx (per-round: %s); vs its floor: %.2fx"):format(
-            label, p.summary.wall / raw, round_ratios(p, peers[2]), p.summary.wall / floor.summary.wall))
-        end
-        if p.name:match "^luasec" then
-          local s = p.summary.wall / ours
+      local us, raw = by_name[NAMES.request], by_name[RAW_NAME]
+      local function vs(p, q) return p.summary.wall / q.summary.wall end
+      local r = vs(us, raw)
+      print(("target %s: dintero within 1.2x of raw libcurl wall time: %.2fx %s (per-round ratios: %s)"):format(
+        label, r, r <= 1.2 and "MET" or "MISSED", round_ratios(us, raw)))
+      local p = by_name[NAMES.raw]
+      print(("info %s: dintero raw=true (no decode, like raw libcurl) vs raw libcurl: %.2fx (per-round: %s)"):format(
+        label, vs(p, raw), round_ratios(p, raw)))
+      p = by_name[RAW_LUA_NAME]
+      print(("info %s: raw libcurl + C decode to Lua vs raw libcurl: %.2fx (per-round: %s)"):format(
+        label, vs(p, raw), round_ratios(p, raw)))
+      print(("info %s: dintero vs raw libcurl + C decode to Lua: %.2fx"):format(label, vs(us, p)))
+      p = by_name[NAMES.request .. JIT_SUFFIX]
+      if p then
+        print(("info %s: dintero on LuaJIT vs raw libcurl: %.2fx (per-round: %s); vs its floor: %.2fx"):format(
+          label, vs(p, raw), round_ratios(p, raw), vs(p, by_name[RAW_LUAJIT_NAME])))
+      end
+      for _, q in ipairs(peers) do
+        if q.name:match "^luasec" then
+          local s = vs(q, us)
           print(("target %s: at least 5x faster than luasec: %.1fx %s"):format(label, s, s >= 5 and "MET" or "MISSED"))
         end
       end

@@ -142,26 +142,33 @@ function M.raw_curl()
   return build(exe, "cc -O2 -o " .. exe .. " bench/raw_curl.c -lcurl")
 end
 
+-- bench/raw_curl.c with DECODE_INTO_LUA, against the Lua whose headers are
+-- in inc and whose library is lib.
+local function build_decoding(exe, inc, lib)
+  return build(exe, "cc -O2 -DDECODE_INTO_LUA -Isrc -I" .. inc .. " -o " .. exe ..
+    " bench/raw_curl.c src/ljson.c src/ljson_decode.c src/ljson_encode.c src/strcache.c src/buf.c" ..
+    " -l" .. lib .. " -lcurl -lm")
+end
+
 --- Builds bench/raw_curl.c with DECODE_INTO_LUA into build/bench/raw_curl_lua
 -- (libcurl + the library's C JSON decoder into a bare Lua 5.4 state) and
 -- returns its path.
 function M.raw_curl_lua()
-  local exe = "build/bench/raw_curl_lua"
-  return build(exe, "cc -O2 -DDECODE_INTO_LUA -Isrc -I/usr/include/lua5.4 -o " .. exe ..
-    " bench/raw_curl.c src/ljson.c src/ljson_decode.c src/ljson_encode.c src/strcache.c src/buf.c" ..
-    " -llua5.4 -lcurl -lm")
+  return build_decoding("build/bench/raw_curl_lua", "/usr/include/lua5.4", "lua5.4")
+end
+
+local LUAJIT_INC = "/usr/include/luajit-2.1"
+
+--- Whether the LuaJIT peers can run: the core built for LuaJIT (make bench
+-- builds it) and LuaJIT's headers for the floor program.
+function M.has_luajit()
+  return M.exists "build/luajit/dintero/core.so" and M.exists(LUAJIT_INC .. "/lua.h")
 end
 
 --- The same program against LuaJIT (build/bench/raw_curl_luajit): the floor
--- for a client on LuaJIT, whose strings and tables cost less to make. nil
--- when LuaJIT's headers are not installed.
+-- for a client on LuaJIT, whose strings and tables cost less to make.
 function M.raw_curl_luajit()
-  local exe = "build/bench/raw_curl_luajit"
-  local inc = "/usr/include/luajit-2.1"
-  if not M.exists(inc .. "/lua.h") then return nil end
-  return build(exe, "cc -O2 -DDECODE_INTO_LUA -Isrc -I" .. inc .. " -o " .. exe ..
-    " bench/raw_curl.c src/ljson.c src/ljson_decode.c src/ljson_encode.c src/strcache.c src/buf.c" ..
-    " -lluajit-5.1 -lcurl -lm")
+  return build_decoding("build/bench/raw_curl_luajit", LUAJIT_INC, "luajit-5.1")
 end
 
 --- "12.3" style figures.
